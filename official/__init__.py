@@ -1,0 +1,1 @@
+"""DeepLabv3+ for TensorFlow 2 / Keras 3."""

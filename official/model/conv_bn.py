@@ -1,0 +1,196 @@
+"""Convolutions followed by batch normalization, the unit every network here is made of.
+
+Layer names follow the original's variable scopes with '/' written as '.', so
+`entry_flow.conv1_1` holds `entry_flow/conv1_1/weights` and
+`entry_flow/conv1_1/BatchNorm/*` of a reference checkpoint.
+"""
+
+import keras
+import tensorflow as tf
+
+from official.model import batch_norm
+
+
+def _fixed_padding(kernel_size, dilation_rate):
+  """Explicit (begin, end) padding of the original's strided convs (reference §0)."""
+  effective = kernel_size + (kernel_size - 1) * (dilation_rate - 1)
+  total = effective - 1
+  return total // 2, total - total // 2
+
+
+@keras.saving.register_keras_serializable(package='deeplab')
+class ConvBN(keras.layers.Layer):
+  """Bias-free conv (or depthwise conv) -> batch norm -> optional activation.
+
+  Strided convs with `explicit_padding` pad `(k_eff - 1) // 2` before and the
+  rest after, then run VALID, as the original does; everything else is SAME.
+
+  Example:
+    >>> layer = ConvBN(64, 3, strides=2, activation='relu', name='conv1_1')
+    >>> layer(tf.zeros([1, 65, 65, 3])).shape
+    TensorShape([1, 33, 33, 64])
+  """
+
+  def __init__(self,
+               filters=None,
+               kernel_size=1,
+               strides=1,
+               dilation_rate=1,
+               depthwise=False,
+               activation=None,
+               explicit_padding=True,
+               kernel_initializer='glorot_uniform',
+               bn_momentum=0.9997,
+               bn_epsilon=1e-5,
+               sync_batch_norm=False,
+               **kwargs):
+    super().__init__(**kwargs)
+    if depthwise == (filters is not None):
+      raise ValueError(
+          f'{self.name}: give `filters` for a conv, or `depthwise=True` alone.')
+    if strides > 1 and dilation_rate > 1:
+      raise ValueError(f'{self.name}: strides and dilation_rate both > 1.')
+    self.filters = filters
+    self.kernel_size = kernel_size
+    self.strides = strides
+    self.dilation_rate = dilation_rate
+    self.depthwise = depthwise
+    self.activation = activation
+    self.explicit_padding = explicit_padding
+    self.kernel_initializer = keras.initializers.get(kernel_initializer)
+    self.bn_momentum = bn_momentum
+    self.bn_epsilon = bn_epsilon
+    self.sync_batch_norm = sync_batch_norm
+
+    self._padding = None
+    if explicit_padding and strides > 1 and kernel_size > 1:
+      self._padding = _fixed_padding(kernel_size, dilation_rate)
+    padding = 'valid' if self._padding else 'same'
+    if depthwise:
+      self.conv = keras.layers.DepthwiseConv2D(
+          kernel_size, strides=strides, padding=padding,
+          dilation_rate=dilation_rate, use_bias=False,
+          depthwise_initializer=self.kernel_initializer, name='depthwise')
+    else:
+      self.conv = keras.layers.Conv2D(
+          filters, kernel_size, strides=strides, padding=padding,
+          dilation_rate=dilation_rate, use_bias=False,
+          kernel_initializer=self.kernel_initializer, name='conv')
+    self.bn = batch_norm.BatchNorm(
+        momentum=bn_momentum, epsilon=bn_epsilon,
+        synchronized=sync_batch_norm, name='BatchNorm')
+    self._activation = keras.activations.get(activation)
+
+  @property
+  def kernel(self):
+    return self.conv.depthwise_kernel if self.depthwise else self.conv.kernel
+
+  def call(self, inputs, training=None):
+    x = inputs
+    if self._padding:
+      begin, end = self._padding
+      x = tf.pad(x, [[0, 0], [begin, end], [begin, end], [0, 0]])
+    x = self.conv(x)
+    x = self.bn(x, training=training)
+    return self._activation(x)
+
+  def get_config(self):
+    config = super().get_config()
+    config.update({
+        'filters': self.filters,
+        'kernel_size': self.kernel_size,
+        'strides': self.strides,
+        'dilation_rate': self.dilation_rate,
+        'depthwise': self.depthwise,
+        'activation': self.activation,
+        'explicit_padding': self.explicit_padding,
+        'kernel_initializer': keras.initializers.serialize(
+            self.kernel_initializer),
+        'bn_momentum': self.bn_momentum,
+        'bn_epsilon': self.bn_epsilon,
+        'sync_batch_norm': self.sync_batch_norm,
+    })
+    return config
+
+
+@keras.saving.register_keras_serializable(package='deeplab')
+class SeparableConvBN(keras.layers.Layer):
+  """Depthwise ConvBN then pointwise 1x1 ConvBN, named `<name>_depthwise/_pointwise`.
+
+  Two activation placements exist in the original (reference §1.1, §2):
+  `preactivation=True` is Xception's `ReLU -> DW -> BN -> PW -> BN`;
+  `preactivation=False` is `DW -> BN -> ReLU -> PW -> BN -> ReLU`, used by
+  Xception's last block and by the separable ASPP and decoder.
+
+  Example:
+    >>> layer = SeparableConvBN(256, dilation_rate=6, name='aspp1')
+    >>> layer(tf.zeros([1, 33, 33, 64])).shape
+    TensorShape([1, 33, 33, 256])
+  """
+
+  def __init__(self,
+               filters,
+               kernel_size=3,
+               strides=1,
+               dilation_rate=1,
+               preactivation=False,
+               activation='relu',
+               depthwise_initializer='glorot_uniform',
+               pointwise_initializer='glorot_uniform',
+               bn_momentum=0.9997,
+               bn_epsilon=1e-5,
+               sync_batch_norm=False,
+               **kwargs):
+    super().__init__(**kwargs)
+    self.filters = filters
+    self.kernel_size = kernel_size
+    self.strides = strides
+    self.dilation_rate = dilation_rate
+    self.preactivation = preactivation
+    self.activation = activation
+    self.depthwise_initializer = keras.initializers.get(depthwise_initializer)
+    self.pointwise_initializer = keras.initializers.get(pointwise_initializer)
+    self.bn_momentum = bn_momentum
+    self.bn_epsilon = bn_epsilon
+    self.sync_batch_norm = sync_batch_norm
+
+    inner_activation = None if preactivation else activation
+    bn_args = dict(bn_momentum=bn_momentum, bn_epsilon=bn_epsilon,
+                   sync_batch_norm=sync_batch_norm)
+    self.depthwise = ConvBN(
+        kernel_size=kernel_size, strides=strides, dilation_rate=dilation_rate,
+        depthwise=True, activation=inner_activation,
+        kernel_initializer=self.depthwise_initializer,
+        name=f'{self.name}_depthwise', **bn_args)
+    self.pointwise = ConvBN(
+        filters, 1, activation=inner_activation,
+        kernel_initializer=self.pointwise_initializer,
+        name=f'{self.name}_pointwise', **bn_args)
+    self._preactivation = (
+        keras.activations.get(activation) if preactivation else None)
+
+  def call(self, inputs, training=None):
+    x = inputs
+    if self._preactivation is not None:
+      x = self._preactivation(x)
+    x = self.depthwise(x, training=training)
+    return self.pointwise(x, training=training)
+
+  def get_config(self):
+    config = super().get_config()
+    config.update({
+        'filters': self.filters,
+        'kernel_size': self.kernel_size,
+        'strides': self.strides,
+        'dilation_rate': self.dilation_rate,
+        'preactivation': self.preactivation,
+        'activation': self.activation,
+        'depthwise_initializer': keras.initializers.serialize(
+            self.depthwise_initializer),
+        'pointwise_initializer': keras.initializers.serialize(
+            self.pointwise_initializer),
+        'bn_momentum': self.bn_momentum,
+        'bn_epsilon': self.bn_epsilon,
+        'sync_batch_norm': self.sync_batch_norm,
+    })
+    return config

@@ -1,0 +1,219 @@
+"""DeepLabv3+: backbone -> ASPP -> (decoder) -> logits (paper §3; reference §1-3)."""
+
+import keras
+import tensorflow as tf
+
+from official.model import aspp as aspp_lib
+from official.model import decoder as decoder_lib
+from official.model import mobilenet_v2
+from official.model import resize
+from official.model import resnet
+from official.model import xception
+
+
+def _xception(depth):
+  def build(output_stride, multi_grid, depth_multiplier, sync_batch_norm):
+    del depth_multiplier  # MobileNet only.
+    return xception.xception(depth, output_stride, multi_grid, sync_batch_norm)
+  return build
+
+
+def _resnet(depth):
+  def build(output_stride, multi_grid, depth_multiplier, sync_batch_norm):
+    del depth_multiplier  # MobileNet only.
+    return resnet.resnet_beta(depth, output_stride, multi_grid or (1, 2, 4),
+                              sync_batch_norm)
+  return build
+
+
+def _mobilenet_v2(output_stride, multi_grid, depth_multiplier,
+                  sync_batch_norm):
+  del multi_grid  # Xception and ResNet only.
+  return mobilenet_v2.mobilenet_v2(output_stride, depth_multiplier,
+                                   sync_batch_norm)
+
+
+# Names as the original's `model_variant`. Every backbone maps float32 images
+# in [0, 255] to {'features', 'low_level_4', 'low_level_8', 'low_level_16'}.
+BACKBONES = {
+    'xception_41': _xception(41),
+    'xception_65': _xception(65),
+    'xception_71': _xception(71),
+    'resnet_v1_50_beta': _resnet(50),
+    'resnet_v1_101_beta': _resnet(101),
+    'mobilenet_v2': _mobilenet_v2,
+}
+
+
+@keras.saving.register_keras_serializable(package='deeplab')
+class DeepLab(keras.Model):
+  """DeepLabv3 (no decoder) or DeepLabv3+ (with decoder) for any input size.
+
+  `call` returns float32 logits at the input resolution (bilinear, aligned
+  corners); `head_logits` returns them at the head's own resolution, as the
+  original's multi-scale evaluation needs. Variables do not depend on the
+  output stride, so weights trained at one stride evaluate at another.
+
+  Args:
+    num_classes: logits channels.
+    backbone: a key of `BACKBONES`.
+    output_stride: input size / final feature map size: 8, 16 or 32.
+    atrous_rates: rates of the ASPP's 3x3 branches at this output stride
+      (6, 12, 18 at 16; 12, 24, 36 at 8); empty for none (MobileNetV2 zoo).
+    multi_grid: atrous multipliers inside the last block (Xception, ResNet).
+    depth_multiplier: MobileNetV2 width.
+    aspp_filters: channels of every ASPP branch and of its projection.
+    use_image_pooling: add the image-level branch to ASPP.
+    aspp_separable: depthwise-separable ASPP branches ("SC" in the paper).
+    decoder_output_stride: 4 for DeepLabv3+, None for no decoder.
+    decoder_separable: depthwise-separable decoder convs.
+    low_level_filters: channels of the projected low-level features.
+    decoder_filters: channels of the decoder convs.
+    dropout_rate: dropout after the ASPP projection, in training only.
+    fine_tune_batch_norm: if False, batch norm uses its moving statistics
+      even in training (gamma and beta still train), as the original.
+    sync_batch_norm: synchronise batch statistics across replicas.
+
+  Example:
+    >>> model = DeepLab(num_classes=21, backbone='mobilenet_v2',
+    ...                 atrous_rates=(), decoder_output_stride=None)
+    >>> model(tf.zeros([1, 65, 65, 3])).shape
+    TensorShape([1, 65, 65, 21])
+  """
+
+  def __init__(self,
+               num_classes,
+               backbone='xception_65',
+               output_stride=16,
+               atrous_rates=(6, 12, 18),
+               multi_grid=None,
+               depth_multiplier=1.0,
+               aspp_filters=256,
+               use_image_pooling=True,
+               aspp_separable=True,
+               decoder_output_stride=4,
+               decoder_separable=True,
+               low_level_filters=48,
+               decoder_filters=256,
+               dropout_rate=0.1,
+               fine_tune_batch_norm=True,
+               sync_batch_norm=False,
+               **kwargs):
+    super().__init__(**kwargs)
+    if backbone not in BACKBONES:
+      raise ValueError(f'Unknown backbone {backbone!r}; choose one of '
+                       f'{sorted(BACKBONES)}.')
+    if decoder_output_stride is not None and not (
+        decoder_output_stride in (4, 8, 16) and
+        decoder_output_stride < output_stride):
+      raise ValueError(
+          f'decoder_output_stride must be 4, 8 or 16 and below output_stride '
+          f'{output_stride}, got {decoder_output_stride}.')
+    self.num_classes = num_classes
+    self.backbone_name = backbone
+    self.output_stride = output_stride
+    self.atrous_rates = tuple(atrous_rates or ())
+    self.multi_grid = tuple(multi_grid) if multi_grid else None
+    self.depth_multiplier = depth_multiplier
+    self.aspp_filters = aspp_filters
+    self.use_image_pooling = use_image_pooling
+    self.aspp_separable = aspp_separable
+    self.decoder_output_stride = decoder_output_stride
+    self.decoder_separable = decoder_separable
+    self.low_level_filters = low_level_filters
+    self.decoder_filters = decoder_filters
+    self.dropout_rate = dropout_rate
+    self.fine_tune_batch_norm = fine_tune_batch_norm
+    self.sync_batch_norm = sync_batch_norm
+
+    self.backbone = BACKBONES[backbone](output_stride, self.multi_grid,
+                                        depth_multiplier, sync_batch_norm)
+    self.aspp = aspp_lib.ASPP(
+        aspp_filters, self.atrous_rates, use_image_pooling=use_image_pooling,
+        separable=aspp_separable, sync_batch_norm=sync_batch_norm, name='aspp')
+    self.dropout = keras.layers.Dropout(dropout_rate,
+                                        name='concat_projection_dropout')
+    self.decoder = None
+    if decoder_output_stride is not None:
+      self.decoder = decoder_lib.Decoder(
+          low_level_filters, decoder_filters, separable=decoder_separable,
+          sync_batch_norm=sync_batch_norm, name='decoder')
+    # Logits stay float32 under mixed precision.
+    self.logits = keras.layers.Conv2D(
+        num_classes, 1,
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.01),
+        name='logits.semantic', dtype='float32')
+
+  @property
+  def logits_output_stride(self):
+    """Stride of `head_logits` relative to the input."""
+    return self.decoder_output_stride or self.output_stride
+
+  def head_logits(self, images, training=False):
+    """Logits at the head's resolution: ceil(H / logits_output_stride)."""
+    bn_training = training if self.fine_tune_batch_norm else False
+    endpoints = self.backbone(images, training=bn_training)
+    x = self.aspp(endpoints['features'], training=bn_training)
+    x = self.dropout(x, training=training)
+    if self.decoder is not None:
+      low_level = endpoints[f'low_level_{self.decoder_output_stride}']
+      x = self.decoder(x, low_level, training=bn_training)
+    return self.logits(x)
+
+  def call(self, images, training=False):
+    logits = self.head_logits(images, training=training)
+    return resize.resize_bilinear(logits, tf.shape(images)[1:3])
+
+  def build(self, input_shape=(None, None, None, 3)):
+    if not self.built:
+      self.head_logits(keras.KerasTensor(input_shape))
+    super().build(input_shape)
+
+  def kernels(self):
+    """Every conv and depthwise conv kernel, in layer order."""
+    return [layer.kernel for layer in self._flatten_layers()
+            if isinstance(layer, (keras.layers.Conv2D,
+                                  keras.layers.DepthwiseConv2D))]
+
+  def regularized_weights(self):
+    """Kernels under L2 weight decay: every conv but the depthwise ones (§1.4)."""
+    return [layer.kernel for layer in self._flatten_layers()
+            if isinstance(layer, keras.layers.Conv2D)]
+
+  def get_config(self):
+    config = super().get_config()
+    config.update({
+        'num_classes': self.num_classes,
+        'backbone': self.backbone_name,
+        'output_stride': self.output_stride,
+        'atrous_rates': self.atrous_rates,
+        'multi_grid': self.multi_grid,
+        'depth_multiplier': self.depth_multiplier,
+        'aspp_filters': self.aspp_filters,
+        'use_image_pooling': self.use_image_pooling,
+        'aspp_separable': self.aspp_separable,
+        'decoder_output_stride': self.decoder_output_stride,
+        'decoder_separable': self.decoder_separable,
+        'low_level_filters': self.low_level_filters,
+        'decoder_filters': self.decoder_filters,
+        'dropout_rate': self.dropout_rate,
+        'fine_tune_batch_norm': self.fine_tune_batch_norm,
+        'sync_batch_norm': self.sync_batch_norm,
+    })
+    return config
+
+
+def config_at_output_stride(config, output_stride):
+  """A model config moved to another output stride, atrous rates following.
+
+  ASPP rates scale inversely with the stride (6, 12, 18 at 16 become
+  12, 24, 36 at 8), so the same weights see the same context.
+  """
+  old = config['output_stride']
+  rates = []
+  for rate in config['atrous_rates']:
+    if (rate * old) % output_stride:
+      raise ValueError(f'Atrous rate {rate} at output stride {old} has no '
+                       f'integer equivalent at output stride {output_stride}.')
+    rates.append(rate * old // output_stride)
+  return dict(config, output_stride=output_stride, atrous_rates=tuple(rates))

@@ -1,0 +1,156 @@
+"""Counting multiply-adds the way the paper did (reference §11).
+
+The paper's "Multiply-Adds" are the TensorFlow profiler's float-op count of the
+original inference graph, halved. We trace our own inference graph at static
+shapes and apply the profiler's per-op rules to it: our graph runs the same
+counted ops (convs, depthwise convs, residual adds, input scaling, pooling,
+bias adds; fused batch norm and resizes count nothing), atrous convs included,
+which TensorFlow executes as SpaceToBatchND -> VALID conv -> BatchToSpaceND on
+a map padded to a multiple of the rate. Ops of the original eval graph that
+lie outside the network are added analytically: one L2Loss per regularized
+weight, the random initializer of every kernel, the final ArgMax and the
+streaming mean-IoU's elementwise ops. The Softmax and the
+mean over scales were not counted in 2018, so they are left out.
+"""
+
+import dataclasses
+
+import numpy as np
+import tensorflow as tf
+
+from official.model import resize
+
+
+def _elements(shape):
+  if not shape.is_fully_defined():
+    raise ValueError(f'Cannot count an op with unknown shape {shape}.')
+  return int(np.prod(shape.as_list()))
+
+
+def _conv_flops(op):
+  kernel = op.inputs[1].shape.as_list()
+  return 2 * _elements(op.outputs[0].shape) * kernel[0] * kernel[1] * kernel[2]
+
+
+def _depthwise_flops(op):
+  kernel = op.inputs[1].shape.as_list()
+  return 2 * _elements(op.outputs[0].shape) * kernel[0] * kernel[1]
+
+
+def _output_flops(op):
+  return _elements(op.outputs[0].shape)
+
+
+def _input_flops(op):
+  return _elements(op.inputs[0].shape)
+
+
+def _pool_flops(op):
+  ksize = op.get_attr('ksize')
+  return _elements(op.outputs[0].shape) * ksize[1] * ksize[2]
+
+
+# The profiler's registered statistics for the ops an inference graph holds.
+_FLOPS_RULES = {
+    'Conv2D': _conv_flops,
+    'DepthwiseConv2dNative': _depthwise_flops,
+    'Add': _output_flops,
+    'AddV2': _output_flops,
+    'BiasAdd': _output_flops,
+    'Sub': _output_flops,
+    'Mul': _output_flops,
+    'RealDiv': _output_flops,
+    'Maximum': _output_flops,
+    'Minimum': _output_flops,
+    'Greater': _output_flops,
+    'GreaterEqual': _output_flops,
+    'Less': _output_flops,
+    'LessEqual': _output_flops,
+    'Equal': _output_flops,
+    'NotEqual': _output_flops,
+    'Rsqrt': _output_flops,
+    'Mean': _input_flops,
+    'Sum': _input_flops,
+    'ArgMax': _input_flops,
+    'AvgPool': _pool_flops,
+    'MaxPool': _pool_flops,
+}
+_MULTIPLY_ADD_OPS = ('Conv2D', 'DepthwiseConv2dNative')
+
+
+@dataclasses.dataclass(frozen=True)
+class GraphCount:
+  """Counts of one traced graph."""
+  profiler_flops: int  # Float ops by the profiler's rules.
+  multiply_adds: int  # Multiply-adds of the convs as executed.
+
+
+def count_graph(graph):
+  """Applies the profiler's rules to every op of `graph`, with static shapes."""
+  flops, madds = 0, 0
+  for op in graph.get_operations():
+    rule = _FLOPS_RULES.get(op.type)
+    if rule is None:
+      continue
+    # Scalar shape arithmetic of dynamic resizes costs nothing worth counting.
+    if op.type not in _MULTIPLY_ADD_OPS and op.outputs[0].shape.rank == 0:
+      continue
+    op_flops = rule(op)
+    flops += op_flops
+    if op.type in _MULTIPLY_ADD_OPS:
+      madds += op_flops // 2
+  return GraphCount(flops, madds)
+
+
+def count_forward(model, height, width):
+  """Counts one inference pass of `model.head_logits` on a [1, H, W, 3] image."""
+  spec = tf.TensorSpec([1, height, width, 3], tf.float32)
+  function = tf.function(lambda images: model.head_logits(images,
+                                                          training=False))
+  return count_graph(function.get_concrete_function(spec).graph)
+
+
+@dataclasses.dataclass(frozen=True)
+class ModelCost:
+  paper_madds: float  # The paper's convention (reference §11).
+  executed_madds: float  # Conv and depthwise multiply-adds our graph runs.
+  params: int  # Trainable parameters.
+
+
+def eval_cost(model, input_size, eval_scales=(1.0,), add_flipped_images=False):
+  """Multiply-adds of evaluating one image of `input_size` as the paper did.
+
+  Args:
+    model: a built `DeepLab`.
+    input_size: (height, width) of the eval crop, e.g. (513, 513).
+    eval_scales: input scales whose softmax outputs are averaged.
+    add_flipped_images: also run every scale on the left-right flipped input.
+
+  Returns:
+    A `ModelCost`.
+  """
+  height, width = input_size
+  passes = 2 if add_flipped_images else 1
+  profiler_flops, executed = 0, 0
+  for scale in eval_scales:
+    count = count_forward(model,
+                          resize.scale_dimension(height, scale),
+                          resize.scale_dimension(width, scale))
+    profiler_flops += passes * count.profiler_flops
+    executed += passes * count.multiply_adds
+  pixels = height * width
+  # ArgMax over the class axis of the full-resolution output.
+  profiler_flops += pixels * model.num_classes
+  # Streaming mean-IoU: the ignore mask (NotEqual) and its relabelling (Equal)
+  # of the labels, and range checks (Less, LessEqual) on labels and predictions.
+  profiler_flops += 6 * pixels
+  # One L2Loss per regularized weight: 3N - 1 float ops.
+  for weight in model.regularized_weights():
+    profiler_flops += 3 * int(np.prod(weight.shape)) - 1
+  # The random initializer of every conv kernel (`Mul` by the scale, then
+  # `Add` of the offset) stays in a TF1 graph: 2N float ops.
+  for kernel in model.kernels():
+    profiler_flops += 2 * int(np.prod(kernel.shape))
+  params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
+  return ModelCost(paper_madds=profiler_flops / 2, executed_madds=executed,
+                   params=params)

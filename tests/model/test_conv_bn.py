@@ -1,0 +1,98 @@
+from absl.testing import parameterized
+import keras
+import numpy as np
+import tensorflow as tf
+
+from official.model import batch_norm
+from official.model import conv_bn
+
+
+def _randomize_batch_norm(bn, rng):
+  channels = bn.gamma.shape[0]
+  bn.gamma.assign(rng.uniform(0.5, 1.5, channels))
+  bn.beta.assign(rng.normal(size=channels))
+  bn.moving_mean.assign(rng.normal(size=channels))
+  bn.moving_variance.assign(rng.uniform(0.5, 2.0, channels))
+
+
+class BatchNormTest(tf.test.TestCase):
+
+  def test_fused_inference_equals_keras(self):
+    rng = np.random.default_rng(0)
+    inputs = tf.constant(rng.normal(size=(2, 5, 7, 6)), tf.float32)
+    fused = batch_norm.BatchNorm(epsilon=1e-3)
+    plain = keras.layers.BatchNormalization(epsilon=1e-3)
+    fused.build(inputs.shape)
+    plain.build(inputs.shape)
+    _randomize_batch_norm(fused, rng)
+    plain.set_weights(fused.get_weights())
+    self.assertAllClose(fused(inputs, training=False),
+                        plain(inputs, training=False), atol=1e-5)
+
+  def test_training_updates_moving_statistics(self):
+    bn = batch_norm.BatchNorm(momentum=0.5)
+    inputs = tf.fill([2, 3, 3, 4], 2.0)
+    bn(inputs, training=True)
+    # 0.5 * 0 + 0.5 * 2 for the mean.
+    self.assertAllClose(bn.moving_mean, [1.0] * 4)
+
+
+class ConvBNTest(tf.test.TestCase, parameterized.TestCase):
+
+  @parameterized.parameters((8, 4), (9, 5), (65, 33), (64, 32))
+  def test_strided_output_size_is_ceil_half(self, size, expected):
+    layer = conv_bn.ConvBN(4, 3, strides=2)
+    self.assertEqual(layer(tf.zeros([1, size, size, 3])).shape[1], expected)
+
+  def test_fixed_padding_pads_one_pixel_each_side(self):
+    # On an even input TF 'SAME' would pad 0 before and 1 after; the original
+    # pads 1 and 1, so output (0, 0) sees input rows/cols -1..1.
+    layer = conv_bn.ConvBN(1, 3, strides=2, kernel_initializer='ones',
+                           bn_epsilon=0.0)
+    inputs = tf.reshape(tf.range(16, dtype=tf.float32), [1, 4, 4, 1])
+    outputs = layer(inputs, training=False)
+    padded = np.pad(np.arange(16, dtype=np.float32).reshape(4, 4), 1)
+    expected = [[padded[r:r + 3, c:c + 3].sum() for c in (0, 2)]
+                for r in (0, 2)]
+    self.assertAllClose(outputs[0, :, :, 0], expected)
+
+  def test_dilated_conv_keeps_size(self):
+    layer = conv_bn.ConvBN(2, 3, dilation_rate=6)
+    self.assertEqual(layer(tf.zeros([1, 33, 33, 3])).shape, (1, 33, 33, 2))
+
+  def test_filters_and_depthwise_are_exclusive(self):
+    with self.assertRaisesRegex(ValueError, 'depthwise'):
+      conv_bn.ConvBN(4, 3, depthwise=True)
+
+  def test_config_round_trip(self):
+    layer = conv_bn.ConvBN(
+        8, 3, strides=2, activation='relu6', explicit_padding=False,
+        kernel_initializer=keras.initializers.TruncatedNormal(stddev=0.09),
+        bn_momentum=0.95, bn_epsilon=1e-5, name='conv1_1')
+    clone = conv_bn.ConvBN.from_config(layer.get_config())
+    self.assertEqual(clone.get_config(), layer.get_config())
+
+  @parameterized.parameters((True, -18.0), (False, 0.0))
+  def test_separable_activation_placement(self, preactivation, expected):
+    # ReLU -> DW -> BN -> PW -> BN ends without ReLU, so a negative pointwise
+    # kernel gives a negative output; DW -> BN -> ReLU -> PW -> BN -> ReLU
+    # clips it to zero.
+    layer = conv_bn.SeparableConvBN(
+        1, preactivation=preactivation, depthwise_initializer='ones',
+        pointwise_initializer=keras.initializers.Constant(-1.0),
+        bn_epsilon=0.0)
+    outputs = layer(tf.ones([1, 3, 3, 2]), training=False)
+    # Centre pixel: 9 ones per channel, two channels, times -1.
+    self.assertAllClose(outputs[0, 1, 1, 0], expected)
+    self.assertEqual(layer.depthwise.name, f'{layer.name}_depthwise')
+    self.assertEqual(layer.pointwise.name, f'{layer.name}_pointwise')
+
+  def test_separable_config_round_trip(self):
+    layer = conv_bn.SeparableConvBN(16, dilation_rate=2, preactivation=True,
+                                    name='separable_conv1')
+    clone = conv_bn.SeparableConvBN.from_config(layer.get_config())
+    self.assertEqual(clone.get_config(), layer.get_config())
+
+
+if __name__ == '__main__':
+  tf.test.main()
