@@ -53,7 +53,8 @@ class ASPP(keras.layers.Layer):
       self.image_pooling = conv_bn.ConvBN(filters, 1, name='image_pooling',
                                           **args)
     self.aspp0 = conv_bn.ConvBN(filters, 1, name='aspp0', **args)
-    self.atrous_branches = []
+    # Branches as attributes `aspp1`, `aspp2`, ...: tf.train.Checkpoint skips
+    # layers held in Keras lists.
     for i, rate in enumerate(self.atrous_rates, 1):
       if separable:
         branch = conv_bn.SeparableConvBN(
@@ -62,7 +63,7 @@ class ASPP(keras.layers.Layer):
       else:
         branch = conv_bn.ConvBN(filters, 3, dilation_rate=rate,
                                 name=f'aspp{i}', **args)
-      self.atrous_branches.append(branch)
+      setattr(self, f'aspp{i}', branch)
     self.concat_projection = conv_bn.ConvBN(filters, 1,
                                             name='concat_projection', **args)
 
@@ -75,8 +76,8 @@ class ASPP(keras.layers.Layer):
       branches.append(tf.broadcast_to(
           pooled, tf.concat([tf.shape(features)[:3], [self.filters]], 0)))
     branches.append(self.aspp0(features, training=training))
-    for branch in self.atrous_branches:
-      branches.append(branch(features, training=training))
+    for i in range(1, len(self.atrous_rates) + 1):
+      branches.append(getattr(self, f'aspp{i}')(features, training=training))
     x = tf.concat(branches, axis=-1)
     return self.concat_projection(x, training=training)
 

@@ -37,27 +37,25 @@ class Decoder(keras.layers.Layer):
     args = dict(activation='relu', sync_batch_norm=sync_batch_norm)
     self.feature_projection = conv_bn.ConvBN(
         low_level_filters, 1, name='decoder.feature_projection0', **args)
+    # Two attributes, not a list: tf.train.Checkpoint skips Keras lists.
     if separable:
-      self.convs = [
+      self.conv1, self.conv2 = (
           conv_bn.SeparableConvBN(filters, name=f'decoder.decoder_conv{i}',
                                   **aspp_lib.separable_initializers(), **args)
-          for i in range(2)
-      ]
+          for i in range(2))
     else:
-      self.convs = [
+      self.conv1, self.conv2 = (
           conv_bn.ConvBN(filters, 3,
                          name=f'decoder.decoder_conv0.decoder_conv0_{i}',
                          **args)
-          for i in (1, 2)
-      ]
+          for i in (1, 2))
 
   def call(self, features, low_level_features, training=None):
     low_level = self.feature_projection(low_level_features, training=training)
     size = tf.shape(low_level)[1:3]
     x = tf.concat([resize.resize_bilinear(features, size), low_level], axis=-1)
-    for conv in self.convs:
-      x = conv(x, training=training)
-    return x
+    x = self.conv1(x, training=training)
+    return self.conv2(x, training=training)
 
   def get_config(self):
     config = super().get_config()

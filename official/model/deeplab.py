@@ -99,6 +99,7 @@ class DeepLab(keras.Model):
                fine_tune_batch_norm=True,
                sync_batch_norm=False,
                **kwargs):
+    kwargs.setdefault('name', 'deeplab')
     super().__init__(**kwargs)
     if backbone not in BACKBONES:
       raise ValueError(f'Unknown backbone {backbone!r}; choose one of '

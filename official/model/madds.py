@@ -102,14 +102,6 @@ def count_graph(graph):
   return GraphCount(flops, madds)
 
 
-def count_forward(model, height, width):
-  """Counts one inference pass of `model.head_logits` on a [1, H, W, 3] image."""
-  spec = tf.TensorSpec([1, height, width, 3], tf.float32)
-  function = tf.function(lambda images: model.head_logits(images,
-                                                          training=False))
-  return count_graph(function.get_concrete_function(spec).graph)
-
-
 @dataclasses.dataclass(frozen=True)
 class ModelCost:
   paper_madds: float  # The paper's convention (reference §11).
@@ -117,40 +109,69 @@ class ModelCost:
   params: int  # Trainable parameters.
 
 
-def eval_cost(model, input_size, eval_scales=(1.0,), add_flipped_images=False):
-  """Multiply-adds of evaluating one image of `input_size` as the paper did.
+class Counter:
+  """Counts a built `DeepLab`, tracing each input size once.
 
-  Args:
-    model: a built `DeepLab`.
-    input_size: (height, width) of the eval crop, e.g. (513, 513).
-    eval_scales: input scales whose softmax outputs are averaged.
-    add_flipped_images: also run every scale on the left-right flipped input.
-
-  Returns:
-    A `ModelCost`.
+  Example:
+    >>> counter = Counter(model)
+    >>> counter.eval_cost((513, 513)).paper_madds / 1e9  # Xception-65 SC.
+    54.17...
   """
-  height, width = input_size
-  passes = 2 if add_flipped_images else 1
-  profiler_flops, executed = 0, 0
-  for scale in eval_scales:
-    count = count_forward(model,
-                          resize.scale_dimension(height, scale),
-                          resize.scale_dimension(width, scale))
-    profiler_flops += passes * count.profiler_flops
-    executed += passes * count.multiply_adds
-  pixels = height * width
-  # ArgMax over the class axis of the full-resolution output.
-  profiler_flops += pixels * model.num_classes
-  # Streaming mean-IoU: the ignore mask (NotEqual) and its relabelling (Equal)
-  # of the labels, and range checks (Less, LessEqual) on labels and predictions.
-  profiler_flops += 6 * pixels
-  # One L2Loss per regularized weight: 3N - 1 float ops.
-  for weight in model.regularized_weights():
-    profiler_flops += 3 * int(np.prod(weight.shape)) - 1
-  # The random initializer of every conv kernel (`Mul` by the scale, then
-  # `Add` of the offset) stays in a TF1 graph: 2N float ops.
-  for kernel in model.kernels():
-    profiler_flops += 2 * int(np.prod(kernel.shape))
-  params = sum(int(np.prod(v.shape)) for v in model.trainable_variables)
-  return ModelCost(paper_madds=profiler_flops / 2, executed_madds=executed,
-                   params=params)
+
+  def __init__(self, model):
+    self._model = model
+    self._forward = tf.function(
+        lambda images: model.head_logits(images, training=False))
+    self._counts = {}
+
+  def forward(self, height, width):
+    """Counts one inference pass of `head_logits` on a [1, H, W, 3] image."""
+    if (height, width) not in self._counts:
+      spec = tf.TensorSpec([1, height, width, 3], tf.float32)
+      self._counts[height, width] = count_graph(
+          self._forward.get_concrete_function(spec).graph)
+    return self._counts[height, width]
+
+  def eval_cost(self, input_size, eval_scales=(1.0,),
+                add_flipped_images=False):
+    """Multiply-adds of evaluating one image of `input_size` as the paper did.
+
+    Args:
+      input_size: (height, width) of the eval crop, e.g. (513, 513).
+      eval_scales: input scales whose softmax outputs are averaged.
+      add_flipped_images: also run every scale on the flipped input.
+
+    Returns:
+      A `ModelCost`.
+    """
+    height, width = input_size
+    passes = 2 if add_flipped_images else 1
+    profiler_flops, executed = 0, 0
+    for scale in eval_scales:
+      count = self.forward(resize.scale_dimension(height, scale),
+                           resize.scale_dimension(width, scale))
+      profiler_flops += passes * count.profiler_flops
+      executed += passes * count.multiply_adds
+    pixels = height * width
+    # ArgMax over the class axis of the full-resolution output.
+    profiler_flops += pixels * self._model.num_classes
+    # Streaming mean-IoU: the ignore mask (NotEqual) and its relabelling
+    # (Equal) of the labels, and range checks (Less, LessEqual) on labels and
+    # predictions.
+    profiler_flops += 6 * pixels
+    # One L2Loss per regularized weight: 3N - 1 float ops.
+    for weight in self._model.regularized_weights():
+      profiler_flops += 3 * int(np.prod(weight.shape)) - 1
+    # The random initializer of every conv kernel (`Mul` by the scale, then
+    # `Add` of the offset) stays in a TF1 graph: 2N float ops.
+    for kernel in self._model.kernels():
+      profiler_flops += 2 * int(np.prod(kernel.shape))
+    params = sum(int(np.prod(v.shape))
+                 for v in self._model.trainable_variables)
+    return ModelCost(paper_madds=profiler_flops / 2, executed_madds=executed,
+                     params=params)
+
+
+def eval_cost(model, input_size, eval_scales=(1.0,), add_flipped_images=False):
+  """`Counter(model).eval_cost(...)` for a single count."""
+  return Counter(model).eval_cost(input_size, eval_scales, add_flipped_images)

@@ -83,7 +83,8 @@ class XceptionModule(keras.layers.Layer):
     self.activation_inside = activation_inside
     self.sync_batch_norm = sync_batch_norm
 
-    self.separable_convs = [
+    # Separate attributes, not a list: tf.train.Checkpoint skips Keras lists.
+    self.separable_conv1, self.separable_conv2, self.separable_conv3 = (
         conv_bn.SeparableConvBN(
             depth,
             strides=stride if i == 2 else 1,
@@ -93,8 +94,7 @@ class XceptionModule(keras.layers.Layer):
             pointwise_initializer=_initializer(),
             sync_batch_norm=sync_batch_norm,
             name=f'{self.name}.separable_conv{i + 1}',
-            **_BN) for i, depth in enumerate(self.depth_list)
-    ]
+            **_BN) for i, depth in enumerate(self.depth_list))
     self.shortcut = None
     if skip_connection_type == 'conv':
       self.shortcut = conv_bn.ConvBN(
@@ -103,12 +103,9 @@ class XceptionModule(keras.layers.Layer):
           name=f'{self.name}.shortcut', **_BN)
 
   def call(self, inputs, training=None):
-    x = inputs
-    low_level = None
-    for i, separable_conv in enumerate(self.separable_convs):
-      x = separable_conv(x, training=training)
-      if i == 1:
-        low_level = x
+    x = self.separable_conv1(inputs, training=training)
+    low_level = self.separable_conv2(x, training=training)
+    x = self.separable_conv3(low_level, training=training)
     if self.shortcut is not None:
       x = x + self.shortcut(inputs, training=training)
     elif self.skip_connection_type == 'sum':

@@ -74,8 +74,9 @@ class XceptionTest(tf.test.TestCase, parameterized.TestCase):
     backbone = xception.xception(41, 16, multi_grid=(1, 2, 4))
     module = backbone.get_layer('exit_flow.block2.unit_1.xception_module')
     self.assertEqual(
-        [conv.depthwise.conv.dilation_rate[0]
-         for conv in module.separable_convs], [2, 4, 8])
+        [conv.depthwise.conv.dilation_rate[0] for conv in
+         (module.separable_conv1, module.separable_conv2,
+          module.separable_conv3)], [2, 4, 8])
 
   def test_low_level_tap_is_before_relu(self):
     # The decoder tap is a BN output: it has negative values.

@@ -1,0 +1,109 @@
+"""What every binary shares: the gin flags and one-line errors.
+
+Usage in a binary:
+
+    from official import cli
+
+    def main(argv):
+      cli.parse_gin()
+      ...
+
+    if __name__ == '__main__':
+      cli.run(main)
+"""
+
+import os
+import sys
+
+from absl import app
+from absl import flags
+from absl import logging
+import gin
+
+REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+
+flags.DEFINE_multi_string(
+    'gin_file', [], 'Gin config files, parsed in order (repeatable).')
+flags.DEFINE_multi_string(
+    'gin_bindings', [],
+    'Gin bindings applied after the files, e.g. "TRAIN_STEPS = 100" '
+    '(repeatable).')
+
+FLAGS = flags.FLAGS
+
+
+class UsageError(Exception):
+  """A bad flag, file or config: reported in one line, exit status 1."""
+
+
+def parse_gin(gin_files=None, gin_bindings=None):
+  """Parses `--gin_file` and `--gin_bindings` (or the given lists).
+
+  Includes inside gin files resolve against the repository root as well as
+  the working directory.
+  """
+  gin_files = FLAGS.gin_file if gin_files is None else gin_files
+  gin_bindings = FLAGS.gin_bindings if gin_bindings is None else gin_bindings
+  for path in gin_files:
+    if not os.path.isfile(path):
+      raise UsageError(f'--gin_file {path}: no such file.')
+  gin.add_config_file_search_path(REPO_ROOT)
+  try:
+    gin.parse_config_files_and_bindings(gin_files, gin_bindings)
+  except (ValueError, OSError) as error:
+    first_line = str(error).splitlines()[0]
+    raise UsageError(f'gin config: {first_line}') from error
+
+
+def run(main):
+  """`absl.app.run(main)`, turning expected errors into one line and exit 1."""
+
+  def main_with_errors(argv):
+    try:
+      return main(argv)
+    except (UsageError, ValueError, FileNotFoundError) as error:
+      logging.debug('Details of the error below.', exc_info=True)
+      message = str(error).splitlines()[0] if str(error) else repr(error)
+      print(f'error: {message}', file=sys.stderr)
+      sys.exit(1)
+
+  app.run(main_with_errors)
+
+
+def define_eval_protocol_flags():
+  """Flags of the evaluation protocol shared by eval, export, predict, count."""
+  flags.DEFINE_integer(
+      'eval_output_stride', None,
+      'Evaluate at this output stride (atrous rates follow); default: the '
+      'configured one.', lower_bound=1)
+  flags.DEFINE_list('eval_scales', ['1.0'],
+                    'Input scales whose softmax outputs are averaged.')
+  flags.DEFINE_bool('add_flipped_images', False,
+                    'Also evaluate left-right flipped inputs.')
+
+
+def eval_scales():
+  """`--eval_scales` as positive floats."""
+  try:
+    scales = [float(scale) for scale in FLAGS.eval_scales]
+  except ValueError as error:
+    raise UsageError(f'--eval_scales: {error}') from error
+  if not scales or any(scale <= 0 for scale in scales):
+    raise UsageError(f'--eval_scales must be positive numbers, got '
+                     f'{",".join(FLAGS.eval_scales)}.')
+  return scales
+
+
+def size_flag(name):
+  """A 'H,W' flag (absl list) as a pair of positive ints, or None if unset."""
+  value = FLAGS[name].value
+  if not value:
+    return None
+  try:
+    size = tuple(int(v) for v in value)
+  except ValueError as error:
+    raise UsageError(f'--{name}: {error}') from error
+  if len(size) != 2 or min(size) < 1:
+    raise UsageError(f'--{name} must be two positive integers H,W, got '
+                     f'{",".join(value)}.')
+  return size

@@ -1,0 +1,1 @@
+"""Evaluation: the original's prediction protocol and mIoU over a split."""

@@ -1,0 +1,7 @@
+"""Training: the original DeepLab recipe in a custom loop over tf.distribute.
+
+`trainer.train` runs it (the `official.train` binary calls it); `loss`,
+`learning_rate` and `gradient_multipliers` hold the recipe's pieces,
+`initialization` the warm start from another checkpoint, `distribution` the
+strategies and `summaries` the TensorBoard output.
+"""
