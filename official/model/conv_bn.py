@@ -83,7 +83,7 @@ class ConvBN(keras.layers.Layer):
 
   @property
   def kernel(self):
-    return self.conv.depthwise_kernel if self.depthwise else self.conv.kernel
+    return self.conv.kernel
 
   def call(self, inputs, training=None):
     x = inputs

@@ -2,6 +2,6 @@
 
 `trainer.train` runs it (the `official.train` binary calls it); `loss`,
 `learning_rate` and `gradient_multipliers` hold the recipe's pieces,
-`initialization` the warm start from another checkpoint, `distribution` the
-strategies and `summaries` the TensorBoard output.
+`distribution` the strategies and `summaries` the TensorBoard output. The
+warm start from another checkpoint is `official.model.checkpoint`.
 """

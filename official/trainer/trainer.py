@@ -40,7 +40,7 @@ from official.data import pipeline
 from official.evaluator import mean_iou
 from official.model import builder
 from official.trainer import gradient_multipliers as multipliers_lib
-from official.trainer import initialization
+from official.model import checkpoint as checkpoint_lib
 from official.trainer import learning_rate as learning_rate_lib
 from official.trainer import loss as loss_lib
 from official.trainer import summaries
@@ -197,7 +197,7 @@ def train(model_dir,
     init_checkpoint: a checkpoint (or folder) to initialise from when
       model_dir has none, e.g. an ImageNet backbone or another run.
     init_mode: 'backbone', 'all_but_logits' or 'all', see
-      `initialization.MODES`.
+      `checkpoint_lib.MODES`.
     seed: seeds weights, dropout and Python/NumPy randomness; None draws.
     deterministic_ops: make TensorFlow ops deterministic (with a seeded,
       deterministic input pipeline, a resumed run then ends exactly as an
@@ -336,7 +336,7 @@ class _TrainingLoop:
             f'moved?): {_first_line(error)}') from error
       logging.info('Resumed from %s at step %d.', path, int(self.step.numpy()))
     elif init_checkpoint:
-      report = initialization.initialize_from_checkpoint(
+      report = checkpoint_lib.initialize_from_checkpoint(
           self.model, init_checkpoint, init_mode)
       logging.info('Initialised from %s (mode %s): %s.', init_checkpoint,
                    init_mode, report)

@@ -106,12 +106,15 @@ class DeepLabTest(tf.test.TestCase, parameterized.TestCase):
     self.assertAllClose(full[:, ::4, ::4], head, atol=1e-5)
 
   def test_dropout_only_in_training(self):
-    model = _small_model(dropout_rate=0.5, fine_tune_batch_norm=False)
+    # No decoder: at random initialisation the low-level path would dwarf
+    # the ASPP path (and its dropout) by orders of magnitude.
+    model = _small_model(dropout_rate=0.5, fine_tune_batch_norm=False,
+                         decoder_output_stride=None)
     images = tf.random.stateless_uniform([1, 33, 33, 3], [4, 5], 0, 255)
-    self.assertAllEqual(model(images, training=False),
-                        model(images, training=False))
-    self.assertNotAllClose(model(images, training=True),
-                           model(images, training=False))
+    inference = model(images, training=False).numpy()
+    self.assertAllEqual(inference, model(images, training=False))
+    change = np.abs(model(images, training=True) - inference).max()
+    self.assertGreater(change, 0.1 * np.abs(inference).max())
 
   def test_frozen_batch_norm_keeps_statistics(self):
     model = _small_model(dropout_rate=0.0, fine_tune_batch_norm=False)

@@ -8,7 +8,7 @@ import tensorflow as tf
 from official import cli
 from official import reference_checkpoint
 from official.model import builder
-from official.trainer import initialization
+from official.model import checkpoint as checkpoint_lib
 from tests import original_checkpoints
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
@@ -62,7 +62,7 @@ class ConvertReferenceCheckpointTest(tf.test.TestCase):
         model).items():
       self.assertAllEqual(variable, values[name], msg=name)
     # The trainer's warm start takes it as --checkpoint, folder or prefix.
-    report = initialization.initialize_from_checkpoint(model, output_dir)
+    report = checkpoint_lib.initialize_from_checkpoint(model, output_dir)
     self.assertLen(report.restored, 272)
 
   def test_missing_checkpoint(self):

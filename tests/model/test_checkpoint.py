@@ -7,7 +7,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from official.trainer import initialization
+from official.model import checkpoint
 from tests.trainer import tiny_model
 
 
@@ -46,7 +46,7 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_all(self):
     model = self._fresh_model()
-    report = initialization.initialize_from_checkpoint(model, self.path, 'all')
+    report = checkpoint.initialize_from_checkpoint(model, self.path, 'all')
     all_paths = {v.path for v in model.weights}
     self.assertEqual(_equal_paths(model, self.source), all_paths)
     self.assertEqual(set(report.restored), all_paths)
@@ -54,7 +54,7 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_all_but_logits(self):
     model = self._fresh_model()
-    report = initialization.initialize_from_checkpoint(
+    report = checkpoint.initialize_from_checkpoint(
         model, self.path, 'all_but_logits')
     logits = self._logits_paths(model)
     self.assertEqual(set(report.fresh), logits)
@@ -66,7 +66,7 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_backbone(self):
     model = self._fresh_model()
-    report = initialization.initialize_from_checkpoint(model, self.path,
+    report = checkpoint.initialize_from_checkpoint(model, self.path,
                                                        'backbone')
     backbone = {v.path for v in model.backbone.weights}
     self.assertEqual(set(report.restored), backbone)
@@ -77,7 +77,7 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_folder_means_its_newest_checkpoint(self):
     model = self._fresh_model()
-    report = initialization.initialize_from_checkpoint(model, self.directory)
+    report = checkpoint.initialize_from_checkpoint(model, self.directory)
     self.assertEmpty(report.fresh)
 
   def test_class_count_mismatch(self):
@@ -85,8 +85,8 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
     with self.assertRaisesRegex(
         ValueError, "logits have 4 classes, the model 3: initialize with "
         "mode 'all_but_logits'"):
-      initialization.initialize_from_checkpoint(model, self.path, 'all')
-    report = initialization.initialize_from_checkpoint(
+      checkpoint.initialize_from_checkpoint(model, self.path, 'all')
+    report = checkpoint.initialize_from_checkpoint(
         model, self.path, 'all_but_logits')
     self.assertEqual(set(report.fresh), self._logits_paths(model))
 
@@ -96,23 +96,23 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
         model=tf.train.Checkpoint(backbone=self.source.backbone)).write(
             os.path.join(self.get_temp_dir(), 'backbone_only'))
     model = self._fresh_model()
-    report = initialization.initialize_from_checkpoint(model, path, 'all')
+    report = checkpoint.initialize_from_checkpoint(model, path, 'all')
     self.assertEqual(set(report.restored),
                      {v.path for v in model.backbone.weights})
 
   def test_errors(self):
     model = self._fresh_model()
     with self.assertRaisesRegex(ValueError, 'Unknown initialization mode'):
-      initialization.initialize_from_checkpoint(model, self.path, 'logits')
+      checkpoint.initialize_from_checkpoint(model, self.path, 'logits')
     with self.assertRaises(FileNotFoundError):
-      initialization.initialize_from_checkpoint(
+      checkpoint.initialize_from_checkpoint(
           model, os.path.join(self.get_temp_dir(), 'nothing'))
     with self.assertRaises(FileNotFoundError):
-      initialization.initialize_from_checkpoint(model, self.get_temp_dir())
+      checkpoint.initialize_from_checkpoint(model, self.get_temp_dir())
     no_model = tf.train.Checkpoint(step=tf.Variable(1)).write(
         os.path.join(self.get_temp_dir(), 'no_model'))
     with self.assertRaisesRegex(ValueError, 'holds no `model`'):
-      initialization.initialize_from_checkpoint(model, no_model)
+      checkpoint.initialize_from_checkpoint(model, no_model)
 
 
 if __name__ == '__main__':

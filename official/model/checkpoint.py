@@ -1,6 +1,8 @@
-"""Initialising a model from another checkpoint (reference §4.4).
+"""Reading a DeepLab's weights out of a checkpoint.
 
-Separate from resuming a run: this reads the model's weights out of any
+`restore_model` builds the configured model and restores every weight (for
+evaluation, export and prediction). `initialize_from_checkpoint` is the warm
+start of training (reference §4.4), separate from resuming a run: it reads the model's weights out of any
 `tf.train.Checkpoint` that holds a `DeepLab` as `model` (a training run of
 ours, or a converted reference checkpoint), in one of three modes, and says
 which variables it restored and which it left freshly initialised.
@@ -9,11 +11,14 @@ checkpoint) stay fresh, as the original's `ignore_missing_vars`.
 """
 
 import dataclasses
+import os
 from typing import Tuple
 
 import keras
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
+
+from official.model import builder
 
 # backbone: the backbone's variables only; all_but_logits: everything but the
 # logits (another number of classes); all: everything.
@@ -106,6 +111,62 @@ def _check_class_count(model, reader, keys):
         '(or \'backbone\') to train the logits afresh.')
 
 
+def resolve_checkpoint(checkpoint_path):
+  """A checkpoint prefix, given a prefix or a folder (its newest checkpoint).
+
+  Raises:
+    FileNotFoundError: naming the path, if there is no such checkpoint.
+  """
+  if tf.io.gfile.isdir(checkpoint_path):
+    latest = tf.train.latest_checkpoint(checkpoint_path)
+    if latest is None:
+      raise FileNotFoundError(f'No checkpoint in {checkpoint_path}.')
+    return latest
+  if not tf.io.gfile.exists(checkpoint_path + '.index'):
+    raise FileNotFoundError(f'No checkpoint {checkpoint_path}.')
+  return checkpoint_path
+
+
+def checkpoint_step(checkpoint_path):
+  """The training step of a `ckpt-STEP` prefix (0 when it has no number)."""
+  suffix = os.path.basename(checkpoint_path).rsplit('-', 1)[-1]
+  return int(suffix) if suffix.isdigit() else 0
+
+
+def restore_model(checkpoint_path, output_stride=None):
+  """The gin-configured `DeepLab` with every weight from a checkpoint.
+
+  Args:
+    checkpoint_path: a checkpoint prefix, or a folder (its newest
+      checkpoint): a training run of ours or a converted reference one.
+    output_stride: build at this output stride instead of the configured
+      one (the weights do not depend on it).
+
+  Returns:
+    (model, checkpoint prefix, step).
+
+  Raises:
+    FileNotFoundError: if there is no such checkpoint.
+    ValueError: naming the checkpoint and the variable, when the checkpoint
+      is of another configuration (class count, backbone, widths) or lacks
+      some of the model's weights.
+  """
+  path = resolve_checkpoint(checkpoint_path)
+  model = builder.build_model(output_stride)
+  try:
+    report = initialize_from_checkpoint(model, path, 'all')
+  except ValueError as error:
+    raise ValueError(f'{path}: {error}') from error
+  if report.fresh:
+    missing = ', '.join(report.fresh[:4])
+    raise ValueError(
+        f'{path} lacks {len(report.fresh)} of the model\'s '
+        f'{len(model.weights)} weights ({missing}, ...): it was written for '
+        'another model configuration (backbone?); pass the gin file it was '
+        'trained with.')
+  return model, path, checkpoint_step(path)
+
+
 def initialize_from_checkpoint(model, checkpoint_path, mode='all'):
   """Copies the selected variables' values from a checkpoint into `model`.
 
@@ -129,13 +190,7 @@ def initialize_from_checkpoint(model, checkpoint_path, mode='all'):
     ('deeplab/logits.semantic/kernel', 'deeplab/logits.semantic/bias')
   """
   selected = _selected_variables(model, mode)
-  if tf.io.gfile.isdir(checkpoint_path):
-    latest = tf.train.latest_checkpoint(checkpoint_path)
-    if latest is None:
-      raise FileNotFoundError(f'No checkpoint in {checkpoint_path}.')
-    checkpoint_path = latest
-  if not tf.io.gfile.exists(checkpoint_path + '.index'):
-    raise FileNotFoundError(f'No checkpoint {checkpoint_path}.')
+  checkpoint_path = resolve_checkpoint(checkpoint_path)
   reader = tf.train.load_checkpoint(checkpoint_path)
   keys = _checkpoint_keys(model, _object_graph(reader))
   if mode == 'all':

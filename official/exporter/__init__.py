@@ -1,0 +1,1 @@
+"""Export: the trained model as a SavedModel that serves with TensorFlow alone."""

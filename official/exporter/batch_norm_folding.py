@@ -1,0 +1,94 @@
+"""Batch norm folded into the conv before it, for inference graphs.
+
+At inference a batch norm is a per-channel affine map, `x * scale + shift`
+with `scale = gamma / sqrt(moving_variance + epsilon)` and
+`shift = beta - moving_mean * scale`. After a bias-free conv it folds into
+the conv: the kernel's output channels multiplied by `scale`, `shift` as
+the bias. Every `ConvBN` (and so both halves of every `SeparableConvBN`)
+then runs one conv with a bias instead of a conv and a batch norm.
+
+Folding works on a copy: the trained model, its layers and its checkpoint
+layout are untouched, and the copy is only for inference.
+"""
+
+import keras
+import numpy as np
+
+from official.model import conv_bn
+
+
+def folded_kernel_and_bias(layer):
+  """The kernel and bias of a `ConvBN` with its batch norm folded in.
+
+  Computed in float64 and returned in the kernel's dtype.
+
+  Args:
+    layer: a built `conv_bn.ConvBN`.
+
+  Returns:
+    (kernel, bias) numpy arrays: the conv's kernel layout ([kh, kw, in, out],
+    or [kh, kw, in, multiplier] for a depthwise conv) and [channels].
+  """
+  bn = layer.bn
+  gamma, beta, mean, variance = (
+      np.asarray(keras.ops.convert_to_numpy(weight), np.float64)
+      for weight in (bn.gamma, bn.beta, bn.moving_mean, bn.moving_variance))
+  scale = gamma / np.sqrt(variance + bn.epsilon)
+  kernel = keras.ops.convert_to_numpy(layer.kernel)
+  # The output channels are the last axis of a conv kernel; a depthwise
+  # kernel's input channel c with multiplier m gives output c * M + m.
+  scaled = kernel.astype(np.float64) * scale.reshape(kernel.shape[2:]
+                                                     if layer.depthwise
+                                                     else kernel.shape[3:])
+  bias = beta - mean * scale
+  return scaled.astype(kernel.dtype), bias.astype(kernel.dtype)
+
+
+def _biased_conv(layer):
+  """A `Conv2D`/`DepthwiseConv2D` like `layer.conv`, with the folded weights."""
+  kernel, bias = folded_kernel_and_bias(layer)
+  conv = layer.conv.__class__.from_config(
+      dict(layer.conv.get_config(), use_bias=True))
+  conv.build((None, None, None, kernel.shape[2]))
+  conv.set_weights([kernel, bias])
+  return conv
+
+
+def _fold_layer(layer):
+  """Swaps a built `ConvBN`'s conv for the biased one and its batch norm out.
+
+  Keras locks a built layer's sublayers; unlocking to replace them is what
+  Keras' own `quantize` does to built layers.
+  """
+  conv = _biased_conv(layer)
+  tracker = layer._tracker  # pylint: disable=protected-access
+  tracker.unlock()
+  try:
+    tracker.untrack(layer.conv)
+    tracker.untrack(layer.bn)
+    layer.conv = conv
+    layer.bn = keras.layers.Identity(name='BatchNorm_folded')
+  finally:
+    tracker.lock()
+
+
+def fold_batch_norm(model):
+  """A copy of a built `DeepLab` whose every `ConvBN` runs as conv + bias.
+
+  The copy computes what `model` computes at inference (`training=False`),
+  up to float rounding; it holds no batch norm weights.
+
+  Example:
+    >>> folded = fold_batch_norm(model)
+    >>> images = tf.random.uniform([1, 65, 65, 3], 0, 255)
+    >>> float(tf.reduce_max(tf.abs(folded(images) - model(images)))) < 1e-4
+    True
+  """
+  folded = model.__class__.from_config(model.get_config())
+  folded.build()
+  folded.set_weights(model.get_weights())
+  layers = [layer for layer in folded._flatten_layers()  # pylint: disable=protected-access
+            if isinstance(layer, conv_bn.ConvBN)]
+  for layer in layers:
+    _fold_layer(layer)
+  return folded

@@ -1,0 +1,63 @@
+"""Writing the SavedModel: both signatures and `assets.extra/model_info.json`.
+
+The SavedModel holds traced graphs and weights only, so it loads with
+`tf.saved_model.load` where nothing of this package is installed.
+"""
+
+import json
+import os
+
+import keras
+import tensorflow as tf
+
+from official.exporter import batch_norm_folding
+from official.exporter import model_info as model_info_lib
+from official.exporter import serving
+
+MODEL_INFO_PATH = os.path.join('assets.extra', 'model_info.json')
+
+
+def export_saved_model(model, export_dir, class_names, eval_scales=(1.0,),
+                       add_flipped_images=False, crop_size=None,
+                       fold_batch_norm=True, jit_compile=False):
+  """Exports `model` with the `serving_default` and `serving_bytes` signatures.
+
+  Args:
+    model: a built `DeepLab` at the output stride to serve at.
+    export_dir: the SavedModel's folder; files already there are replaced.
+    class_names: one name per class, for model_info.json.
+    eval_scales: input scales whose probabilities are averaged.
+    add_flipped_images: also run every scale on the left-right flip.
+    crop_size: (height, width) inputs are padded to, or None (see
+      `serving`); also the size model_info.json counts multiply-adds at.
+    fold_batch_norm: serve a copy with batch norm folded into the convs.
+    jit_compile: compile the prediction with XLA.
+
+  Returns:
+    The model_info dict written to `export_dir/assets.extra/model_info.json`.
+
+  Example:
+    >>> export_saved_model(model, '/tmp/export', ['background', 'object'],
+    ...                    crop_size=(65, 65))['input_size']
+    [65, 65]
+    >>> served = tf.saved_model.load('/tmp/export')
+    >>> served.signatures['serving_default'](
+    ...     image=tf.zeros([1, 40, 50, 3], tf.uint8))['semantic_predictions']
+    <tf.Tensor: shape=(1, 40, 50), dtype=int32, ...>
+  """
+  info = model_info_lib.model_info(model, class_names, crop_size, eval_scales,
+                                   add_flipped_images)
+  if fold_batch_norm:
+    model = batch_norm_folding.fold_batch_norm(model)
+  archive = keras.export.ExportArchive()
+  archive.track(model)
+  functions = serving.serving_functions(model, eval_scales, add_flipped_images,
+                                        crop_size, jit_compile)
+  for name, (function, spec) in functions.items():
+    archive.add_endpoint(name, function, input_signature=[spec])
+  archive.write_out(export_dir, verbose=False)
+  path = os.path.join(export_dir, MODEL_INFO_PATH)
+  tf.io.gfile.makedirs(os.path.dirname(path))
+  with tf.io.gfile.GFile(path, 'w') as f:
+    json.dump(info, f, indent=2)
+  return info

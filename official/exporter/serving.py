@@ -1,0 +1,147 @@
+"""The exported signatures: images or encoded files in, labels and probabilities out.
+
+Both signatures run the original export's graph (reference §7) on a batch:
+pad bottom/right with the mean pixel, predict with the evaluation protocol
+(`inference.predict`: scales and flips merged at full resolution), crop the
+padding off again. The padded size, per dimension, is the export's crop size
+when the image fits in it, as the original's; otherwise (a larger image, or
+no crop size given) the smallest `k * output_stride + 1` that holds it, the
+size whose feature maps align corner to corner (reference §0).
+
+Malformed inputs fail with an `InvalidArgumentError` that names the input:
+an empty batch, an image of zero height or width, a string that is not a
+JPEG or PNG file, images of different sizes in one `image_bytes` batch. A
+wrong dtype, rank or channel count does not match the signature itself.
+"""
+
+import tensorflow as tf
+
+from official.evaluator import inference
+
+IMAGE_SPEC = tf.TensorSpec([None, None, None, 3], tf.uint8, name='image')
+IMAGE_BYTES_SPEC = tf.TensorSpec([None], tf.string, name='image_bytes')
+
+_JPEG_MAGIC = b'\xff\xd8\xff'
+_PNG_MAGIC = b'\x89PNG\r\n\x1a\n'
+
+
+def padded_size(size, output_stride, crop_size=None):
+  """The size a dimension is padded to (tensors or Python ints).
+
+  Args:
+    size: the image's height or width.
+    output_stride: the model's output stride.
+    crop_size: the export's crop height or width, or None.
+
+  Example:
+    >>> padded_size(300, 16, crop_size=513), padded_size(600, 16, 513)
+    (513, 609)
+  """
+  aligned = (size + output_stride - 2) // output_stride * output_stride + 1
+  if crop_size is None:
+    return aligned
+  return tf.maximum(aligned, crop_size) if isinstance(
+      aligned, tf.Tensor) else max(aligned, crop_size)
+
+
+def _check_images(images, name):
+  """Asserts a non-empty batch of images of at least one pixel."""
+  return tf.debugging.assert_positive(
+      tf.shape(images)[:3],
+      message=f'{name} must hold at least one image of at least 1x1 pixels; '
+      'its [batch, height, width] is')
+
+
+def _decode(encoded):
+  """One JPEG or PNG file as uint8 [H, W, 3] (gray and RGBA converted)."""
+  is_image = tf.logical_or(
+      tf.equal(tf.strings.substr(encoded, 0, len(_JPEG_MAGIC)), _JPEG_MAGIC),
+      tf.equal(tf.strings.substr(encoded, 0, len(_PNG_MAGIC)), _PNG_MAGIC))
+  check = tf.debugging.Assert(is_image, [
+      'image_bytes holds a string that is not a JPEG or PNG file, of length',
+      tf.strings.length(encoded)])
+  with tf.control_dependencies([check]):
+    image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
+  image.set_shape([None, None, 3])
+  return image
+
+
+def decode_images(image_bytes):
+  """A batch of JPEG or PNG files as uint8 [batch, H, W, 3], all one size."""
+  with tf.control_dependencies([tf.debugging.assert_positive(
+      tf.size(image_bytes), message='image_bytes holds no image')]):
+    first = _decode(image_bytes[0])
+  count = tf.size(image_bytes)
+  images = tf.TensorArray(tf.uint8, size=count, element_shape=[None, None, 3],
+                          infer_shape=False).write(0, first)
+
+  def decode_next(index, images):
+    image = _decode(image_bytes[index])
+    same_size = tf.debugging.assert_equal(
+        tf.shape(image), tf.shape(first),
+        message='image_bytes must hold images of one size to make a batch; '
+        'the first image and another differ')
+    with tf.control_dependencies([same_size]):
+      return index + 1, images.write(index, image)
+
+  _, images = tf.while_loop(lambda index, _: index < count, decode_next,
+                            [tf.constant(1), images])
+  return images.stack()
+
+
+def serving_functions(model, eval_scales=(1.0,), add_flipped_images=False,
+                      crop_size=None, jit_compile=False):
+  """The two signatures' functions, to trace with their input specs.
+
+  Args:
+    model: a `DeepLab` (or anything `inference.predict` takes that has an
+      `output_stride`).
+    eval_scales: input scales whose probabilities are averaged.
+    add_flipped_images: also run every scale on the left-right flip.
+    crop_size: (height, width) images are padded to, or None.
+    jit_compile: compile the padded prediction with XLA (worth it on GPUs
+      and TPUs; slower on CPUs, see BENCHMARKS.md).
+
+  Returns:
+    {signature name: (function, input spec)} for `serving_default` (input
+    `image`) and `serving_bytes` (input `image_bytes`); each function
+    returns {'semantic_predictions': int32 [batch, H, W],
+    'semantic_probabilities': float32 [batch, H, W, num_classes]}.
+
+  Example:
+    >>> functions = serving_functions(model, crop_size=(65, 65))
+    >>> function, spec = functions['serving_default']
+    >>> outputs = tf.function(function, input_signature=[spec])(
+    ...     tf.zeros([1, 40, 50, 3], tf.uint8))
+    >>> outputs['semantic_predictions'].shape
+    TensorShape([1, 40, 50])
+  """
+  crop_height, crop_width = crop_size or (None, None)
+  eval_scales = tuple(eval_scales)
+
+  @tf.function(jit_compile=jit_compile, autograph=False)
+  def predict(images):
+    height, width = tf.shape(images)[1], tf.shape(images)[2]
+    pad_height = padded_size(height, model.output_stride, crop_height) - height
+    pad_width = padded_size(width, model.output_stride, crop_width) - width
+    padded = tf.pad(tf.cast(images, tf.float32),
+                    [[0, 0], [0, pad_height], [0, pad_width], [0, 0]],
+                    constant_values=inference.MEAN_PIXEL)
+    outputs = inference.predict(model, padded, eval_scales,
+                                add_flipped_images)
+    return {
+        'semantic_predictions':
+            outputs['predictions'][:, :height, :width],
+        'semantic_probabilities':
+            outputs['probabilities'][:, :height, :width],
+    }
+
+  def serve_images(image):
+    with tf.control_dependencies([_check_images(image, 'image')]):
+      return predict(tf.identity(image))
+
+  def serve_image_bytes(image_bytes):
+    return predict(decode_images(image_bytes))
+
+  return {'serving_default': (serve_images, IMAGE_SPEC),
+          'serving_bytes': (serve_image_bytes, IMAGE_BYTES_SPEC)}
