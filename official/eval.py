@@ -20,7 +20,7 @@ training wrote into DIR.
         --gin_file=gin_configs/voc/xception65_decoder_sc_os16.gin
 """
 
-import os
+import re
 
 from absl import flags
 from absl import logging
@@ -28,6 +28,7 @@ import gin
 import tensorflow as tf
 
 from official import cli
+from official import operative_config
 from official.data import catalog
 from official.data import pipeline
 from official.data import tfrecord
@@ -57,21 +58,10 @@ cli.define_eval_protocol_flags()
 
 FLAGS = flags.FLAGS
 
-_OPERATIVE_CONFIG = 'operative_config.gin'
-
-
-def _parse_operative_config(checkpoint_path):
-  """The config training wrote (in --model_dir or beside the checkpoint)."""
-  folders = [FLAGS.model_dir, os.path.dirname(checkpoint_path)]
-  found = [path for path in
-           (os.path.join(folder, _OPERATIVE_CONFIG) for folder in folders)
-           if tf.io.gfile.exists(path)]
-  if not found:
-    raise cli.UsageError(
-        f'No --gin_file given and no {_OPERATIVE_CONFIG} in '
-        f'{FLAGS.model_dir}: pass the experiment\'s gin file.')
-  cli.parse_gin(found[:1])
-
+# '{{function_node ...}} Error in user-defined function passed to ...
+# transformation with iterator: Iterator::...: ' before the message itself.
+_TF_ERROR_PREAMBLE = re.compile(
+    r'^(\{\{[^}]*\}\}\s*)?(Error in user-defined function.*?Iterator::\S+: )?')
 
 def _final_step():
   """train.train_steps of the experiment, or None if it has no training."""
@@ -79,6 +69,12 @@ def _final_step():
     return gin.get_bindings('train').get('train_steps')
   except ValueError:
     return None
+
+
+def _error_summary(error):
+  """A TensorFlow error's first line without the graph and tf.data preamble."""
+  line = error.message.strip().splitlines()[0]
+  return _TF_ERROR_PREAMBLE.sub('', line)
 
 
 def _record_name(record):
@@ -143,7 +139,7 @@ class _Evaluation:
     except tf.errors.InvalidArgumentError as error:
       name = self._unreadable_image()
       problem = (f'image {name} does not decode' if name else
-                 error.message.strip().splitlines()[0])
+                 _error_summary(error))
       raise cli.UsageError(
           f'Reading the eval split {self.split}: {problem}.') from error
     path = evaluate.write_metrics(FLAGS.model_dir, step, metrics)
@@ -177,7 +173,8 @@ def main(argv):
     evaluation = _Evaluation()
   for checkpoint_path in checkpoints:
     if evaluation is None:
-      _parse_operative_config(checkpoint_path)
+      cli.parse_gin([operative_config.find(FLAGS.model_dir,
+                                           checkpoint_path)])
       evaluation = _Evaluation()
     step = evaluation(checkpoint_path)
     if FLAGS.continuous and evaluation.final_step is not None and (

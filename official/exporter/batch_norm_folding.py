@@ -54,7 +54,7 @@ def _biased_conv(layer):
   return conv
 
 
-def _fold_layer(layer):
+def _fold_conv_bn(layer):
   """Swaps a built `ConvBN`'s conv for the biased one and its batch norm out.
 
   Keras locks a built layer's sublayers; unlocking to replace them is what
@@ -72,11 +72,24 @@ def _fold_layer(layer):
     tracker.lock()
 
 
+def fold_batch_norm_in_place(layer):
+  """Folds the batch norm of every `ConvBN` in a built layer (itself included).
+
+  The layer then computes what it computed at inference (`training=False`),
+  up to float rounding, and can no longer be trained or checkpointed as
+  before: use it on a copy (`fold_batch_norm`).
+  """
+  conv_bns = [sublayer for sublayer in layer._flatten_layers()  # pylint: disable=protected-access
+              if isinstance(sublayer, conv_bn.ConvBN)]
+  for conv_bn_layer in conv_bns:
+    _fold_conv_bn(conv_bn_layer)
+
+
 def fold_batch_norm(model):
   """A copy of a built `DeepLab` whose every `ConvBN` runs as conv + bias.
 
-  The copy computes what `model` computes at inference (`training=False`),
-  up to float rounding; it holds no batch norm weights.
+  The copy computes what `model` computes at inference, up to float
+  rounding, and holds no batch norm weights; `model` is untouched.
 
   Example:
     >>> folded = fold_batch_norm(model)
@@ -87,8 +100,5 @@ def fold_batch_norm(model):
   folded = model.__class__.from_config(model.get_config())
   folded.build()
   folded.set_weights(model.get_weights())
-  layers = [layer for layer in folded._flatten_layers()  # pylint: disable=protected-access
-            if isinstance(layer, conv_bn.ConvBN)]
-  for layer in layers:
-    _fold_layer(layer)
+  fold_batch_norm_in_place(folded)
   return folded

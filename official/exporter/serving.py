@@ -44,12 +44,21 @@ def padded_size(size, output_stride, crop_size=None):
       aligned, tf.Tensor) else max(aligned, crop_size)
 
 
-def _check_images(images, name):
-  """Asserts a non-empty batch of images of at least one pixel."""
-  return tf.debugging.assert_positive(
-      tf.shape(images)[:3],
-      message=f'{name} must hold at least one image of at least 1x1 pixels; '
-      'its [batch, height, width] is')
+def _check_shape(tensor, rank, last_dimension, message):
+  """An assert that `tensor` has `rank` dimensions, all > 0, the last given.
+
+  A loaded signature lets a tensor of any shape through, and TensorFlow
+  folds checks against the static shape it declares (`tf.rank` is always 4
+  there), so this reads the shape at run time, padded with -1 so that any
+  rank can be indexed.
+  """
+  shape = tf.shape(tensor)
+  padded = tf.concat([shape, [-1] * (rank + 1)], 0)
+  valid = tf.reduce_all(padded[:rank] > 0) & tf.equal(padded[rank], -1)
+  if last_dimension is not None:
+    valid &= tf.equal(padded[rank - 1], last_dimension)
+  return tf.debugging.Assert(valid, [f'{message}; its shape is', shape],
+                             summarize=8)
 
 
 def _decode(encoded):
@@ -68,8 +77,9 @@ def _decode(encoded):
 
 def decode_images(image_bytes):
   """A batch of JPEG or PNG files as uint8 [batch, H, W, 3], all one size."""
-  with tf.control_dependencies([tf.debugging.assert_positive(
-      tf.size(image_bytes), message='image_bytes holds no image')]):
+  with tf.control_dependencies([_check_shape(
+      image_bytes, 1, None,
+      'image_bytes must be a [batch] vector of at least one file')]):
     first = _decode(image_bytes[0])
   count = tf.size(image_bytes)
   images = tf.TensorArray(tf.uint8, size=count, element_shape=[None, None, 3],
@@ -137,7 +147,9 @@ def serving_functions(model, eval_scales=(1.0,), add_flipped_images=False,
     }
 
   def serve_images(image):
-    with tf.control_dependencies([_check_images(image, 'image')]):
+    with tf.control_dependencies([_check_shape(
+        image, 4, 3, 'image must be [batch, height, width, 3], with at '
+        'least one image of at least 1x1 pixels')]):
       return predict(tf.identity(image))
 
   def serve_image_bytes(image_bytes):

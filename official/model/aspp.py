@@ -39,6 +39,7 @@ class ASPP(keras.layers.Layer):
                use_image_pooling=True,
                separable=True,
                sync_batch_norm=False,
+               bn_momentum=0.9997,
                **kwargs):
     super().__init__(**kwargs)
     self.filters = filters
@@ -46,8 +47,10 @@ class ASPP(keras.layers.Layer):
     self.use_image_pooling = use_image_pooling
     self.separable = separable
     self.sync_batch_norm = sync_batch_norm
+    self.bn_momentum = bn_momentum
 
-    args = dict(activation='relu', sync_batch_norm=sync_batch_norm)
+    args = dict(activation='relu', sync_batch_norm=sync_batch_norm,
+                bn_momentum=bn_momentum)
     self.image_pooling = None
     if use_image_pooling:
       self.image_pooling = conv_bn.ConvBN(filters, 1, name='image_pooling',
@@ -89,5 +92,6 @@ class ASPP(keras.layers.Layer):
         'use_image_pooling': self.use_image_pooling,
         'separable': self.separable,
         'sync_batch_norm': self.sync_batch_norm,
+        'bn_momentum': self.bn_momentum,
     })
     return config

@@ -27,14 +27,17 @@ class Decoder(keras.layers.Layer):
                filters=256,
                separable=True,
                sync_batch_norm=False,
+               bn_momentum=0.9997,
                **kwargs):
     super().__init__(**kwargs)
     self.low_level_filters = low_level_filters
     self.filters = filters
     self.separable = separable
     self.sync_batch_norm = sync_batch_norm
+    self.bn_momentum = bn_momentum
 
-    args = dict(activation='relu', sync_batch_norm=sync_batch_norm)
+    args = dict(activation='relu', sync_batch_norm=sync_batch_norm,
+                bn_momentum=bn_momentum)
     self.feature_projection = conv_bn.ConvBN(
         low_level_filters, 1, name='decoder.feature_projection0', **args)
     # Two attributes, not a list: tf.train.Checkpoint skips Keras lists.
@@ -64,5 +67,6 @@ class Decoder(keras.layers.Layer):
         'filters': self.filters,
         'separable': self.separable,
         'sync_batch_norm': self.sync_batch_norm,
+        'bn_momentum': self.bn_momentum,
     })
     return config

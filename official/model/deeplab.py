@@ -73,6 +73,8 @@ class DeepLab(keras.Model):
     fine_tune_batch_norm: if False, batch norm uses its moving statistics
       even in training (gamma and beta still train), as the original.
     sync_batch_norm: synchronise batch statistics across replicas.
+    head_bn_momentum: moving-average decay of the ASPP's and the decoder's
+      batch norm (the original's 0.9997; the backbones keep their own).
 
   Example:
     >>> model = DeepLab(num_classes=21, backbone='mobilenet_v2',
@@ -98,6 +100,7 @@ class DeepLab(keras.Model):
                dropout_rate=0.1,
                fine_tune_batch_norm=True,
                sync_batch_norm=False,
+               head_bn_momentum=0.9997,
                **kwargs):
     kwargs.setdefault('name', 'deeplab')
     super().__init__(**kwargs)
@@ -126,19 +129,22 @@ class DeepLab(keras.Model):
     self.dropout_rate = dropout_rate
     self.fine_tune_batch_norm = fine_tune_batch_norm
     self.sync_batch_norm = sync_batch_norm
+    self.head_bn_momentum = head_bn_momentum
 
     self.backbone = BACKBONES[backbone](output_stride, self.multi_grid,
                                         depth_multiplier, sync_batch_norm)
     self.aspp = aspp_lib.ASPP(
         aspp_filters, self.atrous_rates, use_image_pooling=use_image_pooling,
-        separable=aspp_separable, sync_batch_norm=sync_batch_norm, name='aspp')
+        separable=aspp_separable, sync_batch_norm=sync_batch_norm,
+        bn_momentum=head_bn_momentum, name='aspp')
     self.dropout = keras.layers.Dropout(dropout_rate,
                                         name='concat_projection_dropout')
     self.decoder = None
     if decoder_output_stride is not None:
       self.decoder = decoder_lib.Decoder(
           low_level_filters, decoder_filters, separable=decoder_separable,
-          sync_batch_norm=sync_batch_norm, name='decoder')
+          sync_batch_norm=sync_batch_norm, bn_momentum=head_bn_momentum,
+          name='decoder')
     # Logits stay float32 under mixed precision.
     self.logits = keras.layers.Conv2D(
         num_classes, 1,
@@ -200,6 +206,7 @@ class DeepLab(keras.Model):
         'dropout_rate': self.dropout_rate,
         'fine_tune_batch_norm': self.fine_tune_batch_norm,
         'sync_batch_norm': self.sync_batch_norm,
+        'head_bn_momentum': self.head_bn_momentum,
     })
     return config
 

@@ -1,0 +1,196 @@
+import io
+import json
+import os
+import shutil
+import tempfile
+
+from absl.testing import parameterized
+import numpy as np
+from PIL import Image
+import tensorflow as tf
+
+from official.evaluator import inference
+from official.exporter import saved_model
+from official.exporter import serving
+from official.model import madds
+from tests.exporter import trained_weights
+from tests.trainer import tiny_model
+
+_CLASS_NAMES = ('background', 'left', 'right')
+
+
+def _images(batch_size, height, width, seed=0):
+  rng = np.random.default_rng(seed)
+  return tf.constant(rng.integers(0, 256, (batch_size, height, width, 3)),
+                     tf.uint8)
+
+
+def _encoded(image, image_format):
+  buffer = io.BytesIO()
+  Image.fromarray(image.numpy()).save(buffer, format=image_format)
+  return buffer.getvalue()
+
+
+def _png(height, width):
+  return _encoded(_images(1, height, width)[0], 'PNG')
+
+
+def _mean_padded(images, height, width):
+  """As the original's eval preprocessing pads: bottom/right, mean pixel."""
+  return tf.pad(tf.cast(images, tf.float32),
+                [[0, 0], [0, height - images.shape[1]],
+                 [0, width - images.shape[2]], [0, 0]],
+                constant_values=127.5)
+
+
+class _Export:
+  """Mixin of a test case: a tiny model exported once with `EXPORT_ARGS`."""
+
+  EXPORT_ARGS = {}
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.model = trained_weights.trained_like(tiny_model.tiny_model(3))
+    cls.export_dir = tempfile.mkdtemp(prefix='deeplab_export_test_')
+    cls.info = saved_model.export_saved_model(
+        cls.model, cls.export_dir, _CLASS_NAMES, **cls.EXPORT_ARGS)
+    cls.loaded = tf.saved_model.load(cls.export_dir)
+
+  @classmethod
+  def tearDownClass(cls):
+    shutil.rmtree(cls.export_dir, ignore_errors=True)
+    super().tearDownClass()
+
+  def serve(self, images):
+    return self.loaded.signatures['serving_default'](image=images)
+
+  def assert_outputs(self, outputs, expected_probabilities, atol):
+    """Probabilities within atol; labels their argmax but at near-ties."""
+    self.assertAllClose(outputs['semantic_probabilities'],
+                        expected_probabilities, atol=atol, rtol=0)
+    top_two = tf.math.top_k(expected_probabilities, 2).values
+    decided = top_two[..., 0] - top_two[..., 1] > 2 * atol
+    self.assertGreater(float(tf.reduce_mean(tf.cast(decided, tf.float32))),
+                       0.9)
+    expected_labels = tf.argmax(expected_probabilities, -1,
+                                output_type=tf.int32)
+    self.assertAllEqual(
+        tf.boolean_mask(outputs['semantic_predictions'], decided),
+        tf.boolean_mask(expected_labels, decided))
+
+
+class MultiScaleFlipExportTest(_Export, tf.test.TestCase):
+
+  EXPORT_ARGS = dict(eval_scales=(0.75, 1.0), add_flipped_images=True,
+                     fold_batch_norm=False)
+
+  def test_equals_inference_predict_on_the_aligned_padding(self):
+    images = _images(2, 40, 50)
+    # No crop size: padded to the next 16k + 1 (49x65).
+    expected = inference.predict(self.model, _mean_padded(images, 49, 65),
+                                 (0.75, 1.0), True)['probabilities']
+    outputs = self.serve(images)
+    self.assertEqual(outputs['semantic_predictions'].dtype, tf.int32)
+    self.assertEqual(outputs['semantic_probabilities'].shape, [2, 40, 50, 3])
+    self.assert_outputs(outputs, expected[:, :40, :50], atol=1e-5)
+
+
+class CropExportTest(_Export, tf.test.TestCase, parameterized.TestCase):
+
+  EXPORT_ARGS = dict(crop_size=(49, 65))
+
+  @parameterized.named_parameters(
+      ('smaller_than_the_crop', 40, 50, 49, 65),
+      ('taller_than_the_crop', 70, 30, 81, 65),
+  )
+  def test_equals_the_model_on_the_mean_padded_input(
+      self, height, width, padded_height, padded_width):
+    images = _images(2, height, width)
+    expected = tf.nn.softmax(self.model(
+        _mean_padded(images, padded_height, padded_width), training=False))
+    self.assert_outputs(self.serve(images), expected[:, :height, :width],
+                        atol=1e-3)
+
+  @parameterized.named_parameters(('png', 'PNG'), ('jpeg', 'JPEG'))
+  def test_files_serve_as_their_pixels(self, image_format):
+    images = _images(2, 40, 50)
+    files = tf.constant([_encoded(image, image_format) for image in images])
+    pixels = tf.stack([tf.io.decode_image(encoded) for encoded in files])
+    outputs = self.loaded.signatures['serving_bytes'](image_bytes=files)
+    expected = self.serve(pixels)
+    self.assertAllEqual(outputs['semantic_predictions'],
+                        expected['semantic_predictions'])
+    self.assertAllClose(outputs['semantic_probabilities'],
+                        expected['semantic_probabilities'], atol=1e-6)
+
+  def test_gray_and_rgba_pngs_serve_as_rgb(self):
+    rgb = _images(1, 40, 50)[0]
+    gray = Image.fromarray(rgb.numpy()).convert('L')
+    files = []
+    for image in (gray, gray.convert('RGBA')):
+      buffer = io.BytesIO()
+      image.save(buffer, format='PNG')
+      files.append(buffer.getvalue())
+    outputs = self.loaded.signatures['serving_bytes'](image_bytes=files)
+    expected = self.serve(tf.constant(np.stack(
+        [np.asarray(gray.convert('RGB'))] * 2)))
+    self.assertAllEqual(outputs['semantic_predictions'],
+                        expected['semantic_predictions'])
+
+  def test_model_info(self):
+    with open(os.path.join(self.export_dir, 'assets.extra',
+                           'model_info.json')) as f:
+      info = json.load(f)
+    cost = madds.eval_cost(self.model, (49, 65))
+    self.assertEqual(info, {
+        'paper_madds_b': round(cost.paper_madds / 1e9, 4),
+        'executed_madds_b': round(cost.executed_madds / 1e9, 4),
+        'params': cost.params,
+        'num_classes': 3,
+        'class_names': list(_CLASS_NAMES),
+        'input_size': [49, 65],
+        'output_stride': 16,
+        'eval_scales': [1.0],
+        'add_flipped_images': False,
+    })
+    self.assertEqual(info, self.info)
+
+  @parameterized.named_parameters(
+      ('float', 'serving_default', lambda: tf.zeros([1, 5, 5, 3]),
+       'uint8'),
+      ('rank_3', 'serving_default', lambda: tf.zeros([5, 5, 3], tf.uint8),
+       'image must be [batch, height, width, 3]'),
+      ('four_channels', 'serving_default',
+       lambda: tf.zeros([1, 5, 5, 4], tf.uint8), 'image must be'),
+      ('one_channel', 'serving_default',
+       lambda: tf.zeros([1, 5, 5, 1], tf.uint8), 'image must be'),
+      ('zero_height', 'serving_default',
+       lambda: tf.zeros([1, 0, 5, 3], tf.uint8), 'image must be'),
+      ('no_image', 'serving_default',
+       lambda: tf.zeros([0, 5, 5, 3], tf.uint8), 'image must be'),
+      ('empty_string', 'serving_bytes', lambda: tf.constant([b'']),
+       'image_bytes holds a string that is not a JPEG or PNG file'),
+      ('not_an_image', 'serving_bytes', lambda: tf.constant([b'GIF89a...']),
+       'image_bytes holds a string that is not a JPEG or PNG file'),
+      ('truncated_png', 'serving_bytes',
+       lambda: tf.constant([_png(40, 50)[:100]]), ''),
+      ('no_file', 'serving_bytes', lambda: tf.constant([], tf.string),
+       'image_bytes must be a [batch] vector'),
+      ('scalar', 'serving_bytes', lambda: tf.constant(_png(40, 50)),
+       'image_bytes must be a [batch] vector'),
+      ('sizes_differ', 'serving_bytes',
+       lambda: tf.constant([_png(40, 50), _png(30, 50)]),
+       'image_bytes must hold images of one size'),
+  )
+  def test_invalid_argument_error(self, signature, make_input, message):
+    function = self.loaded.signatures[signature]
+    argument = serving.IMAGE_SPEC.name if signature == 'serving_default' else (
+        serving.IMAGE_BYTES_SPEC.name)
+    with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
+                                message.replace('[', r'\[')):
+      function(**{argument: make_input()})
+
+
+if __name__ == '__main__':
+  tf.test.main()
