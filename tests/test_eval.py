@@ -2,11 +2,8 @@
 
 import json
 import os
-import shutil
-import tempfile
 import time
 
-from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
@@ -24,66 +21,56 @@ def _metrics(model_dir, step):
     return json.load(f)
 
 
-class EvalBinaryTest(tf.test.TestCase, parameterized.TestCase):
+class EvalBinaryTest(tf.test.TestCase):
 
-  @classmethod
-  def setUpClass(cls):
-    super().setUpClass()
-    cls.root = tempfile.mkdtemp()
-    cls.addClassCleanup(shutil.rmtree, cls.root)
-    cls.data_dir = os.path.join(cls.root, 'tfrecords')
-    tiny_run.write_toy_split(cls.data_dir)
-    cls.model_dir = os.path.join(cls.root, 'run')
-    tiny_run.write_run(cls.model_dir, cls.data_dir, steps=[5], train_steps=5)
+  def setUp(self):
+    super().setUp()
+    self.data_dir, self.run_dir = tiny_run.shared_run()
 
-  def _copy_of_run(self):
-    model_dir = os.path.join(self.get_temp_dir(), 'run')
-    shutil.copytree(self.model_dir, model_dir)
-    return model_dir
-
-  @parameterized.named_parameters(
-      ('output_stride_16', None, (1.0,), False),
-      ('output_stride_8_multi_scale_flipped', 8, (0.75, 1.0, 1.25), True),
-  )
-  def test_metrics_equal_evaluate_in_process(self, output_stride,
-                                             eval_scales, flip):
-    model_dir = self._copy_of_run()
-    flags = [f'--model_dir={model_dir}',
-             f'--eval_scales={",".join(map(str, eval_scales))}']
-    if output_stride:
-      flags.append(f'--eval_output_stride={output_stride}')
-    if flip:
-      flags.append('--add_flipped_images')
-    result = tiny_run.run_binary('official.eval', *flags)
-    self.assertEqual(result.returncode, 0, result.stderr)
-
-    model = tiny_run.restored_model(model_dir, 5, output_stride)
-    self.assertEqual(model.output_stride, output_stride or 16)
+  def _assert_metrics_equal_in_process(self, model_dir, step, output_stride,
+                                       eval_scales, flip):
+    """The binary's metrics-STEP.json against `evaluate` in this process."""
+    model = tiny_run.restored_model(model_dir, step, output_stride)
+    self.assertEqual(model.output_stride, output_stride)
     dataset = pipeline.eval_dataset(
         tfrecord.TFRecordSource(self.data_dir, 'val'),
         crop_size=(tiny_run.EVAL_SIZE, tiny_run.EVAL_SIZE))
     expected = evaluate.evaluate(model, dataset, _CLASS_NAMES, eval_scales,
                                  flip)
-    metrics = _metrics(model_dir, 5)
+    metrics = _metrics(model_dir, step)
     self.assertEqual(sorted(metrics), ['miou', 'num_images', 'per_class_iou',
                                        'pixel_accuracy', 'step'])
-    self.assertEqual(metrics['step'], 5)
-    self.assertEqual(metrics['num_images'], 3)
+    self.assertEqual(metrics['step'], step)
+    self.assertEqual(metrics['num_images'], len(tiny_run.IMAGE_SIZES))
     self.assertEqual(list(metrics['per_class_iou']), _CLASS_NAMES)
+    self.assertGreater(metrics['pixel_accuracy'], 0.0)
     self.assertAllClose(
         [metrics['miou'], metrics['pixel_accuracy']] +
         [np.nan if iou is None else iou
          for iou in metrics['per_class_iou'].values()],
         [expected['miou'], expected['pixel_accuracy']] +
         list(expected['per_class_iou'].values()), atol=1e-6)
-    self.assertGreater(metrics['pixel_accuracy'], 0.0)
-    self.assertIn(f'mIoU {metrics["miou"]:.4f}', result.stdout)
+
+  def test_output_stride_8_multi_scale_flipped(self):
+    model_dir = os.path.join(self.get_temp_dir(), 'run')
+    tiny_run.copy_run(self.run_dir, model_dir, step=2)
+    result = tiny_run.run_binary(
+        'official.eval', f'--model_dir={model_dir}', '--eval_output_stride=8',
+        '--eval_scales=0.75,1.0,1.25', '--add_flipped_images')
+    self.assertEqual(result.returncode, 0, result.stderr)
+    self._assert_metrics_equal_in_process(model_dir, 2, 8, (0.75, 1.0, 1.25),
+                                          True)
+    miou = _metrics(model_dir, 2)['miou']
+    self.assertEqual(result.stdout.splitlines(), [
+        f'{model_dir}/ckpt-2: mIoU {miou:.4f}, pixel accuracy '
+        f'{_metrics(model_dir, 2)["pixel_accuracy"]:.4f} on 3 images; wrote '
+        f'{model_dir}/eval/metrics-2.json'])
     self.assertNotEmpty(tf.io.gfile.glob(
         os.path.join(model_dir, 'eval', 'events.out.tfevents.*')))
 
   def test_continuous_evaluates_each_checkpoint_once_up_to_the_last(self):
     model_dir = os.path.join(self.get_temp_dir(), 'run')
-    tiny_run.write_run(model_dir, self.data_dir, steps=[1], train_steps=2)
+    tiny_run.copy_run(self.run_dir, model_dir, step=1)
     process = tiny_run.run_binary(
         'official.eval', f'--model_dir={model_dir}', '--continuous',
         '--eval_timeout=120', wait=False)
@@ -93,8 +80,7 @@ class EvalBinaryTest(tf.test.TestCase, parameterized.TestCase):
       self.assertLess(time.time(), deadline)
       time.sleep(0.2)
     # Training goes on: the final checkpoint comes after the first result.
-    tiny_run.write_run(model_dir, self.data_dir, steps=[2], train_steps=2,
-                       seed=1)
+    tiny_run.copy_run(self.run_dir, model_dir, step=2)
     stdout, stderr = process.communicate(timeout=120)
     self.assertEqual(process.returncode, 0, stderr)
     self.assertEqual(
@@ -102,40 +88,37 @@ class EvalBinaryTest(tf.test.TestCase, parameterized.TestCase):
         [os.path.join(model_dir, 'eval', f'metrics-{step}.json')
          for step in (1, 2)])
     self.assertEqual([line.split(':')[0] for line in stdout.splitlines()],
-                     [os.path.join(model_dir, 'ckpt-1'),
-                      os.path.join(model_dir, 'ckpt-2')])
-    self.assertEqual(_metrics(model_dir, 2)['step'], 2)
+                     [f'{model_dir}/ckpt-1', f'{model_dir}/ckpt-2'])
+    first, last = _metrics(model_dir, 1), _metrics(model_dir, 2)
+    self.assertEqual((first['step'], last['step']), (1, 2))
+    self.assertNotEqual(first['miou'], last['miou'])
 
   def test_bad_inputs_are_one_line_errors(self):
-    tiny_run.write_split(self.data_dir, 'broken', [
+    data_dir = os.path.join(self.get_temp_dir(), 'tfrecords')
+    tiny_run.write_split(data_dir, 'broken', [
         ('fine', tiny_run.png_bytes(np.zeros((33, 33, 3), np.uint8)),
          np.zeros((33, 33), np.uint8)),
         ('not_an_image', b'not an image', np.zeros((33, 33), np.uint8))])
-    tiny_run.write_split(self.data_dir, 'empty', [])
+    tiny_run.write_split(data_dir, 'empty', [])
     missing = os.path.join(self.get_temp_dir(), 'missing')
+
+    def flags(split):
+      return [f'--model_dir={self.run_dir}',
+              f"--gin_bindings=DATA_DIR = '{data_dir}'",
+              f"--gin_bindings=eval/TFRecordSource.split = '{split}'"]
+
     cases = {
-        'missing model_dir': (
-            [f'--model_dir={missing}'], f'--model_dir {missing}: no such'),
-        'class count': (
-            [f'--model_dir={self.model_dir}', '--gin_bindings=NUM_CLASSES = 3'],
-            'logits have 4 classes, the model 3'),
-        'missing split': (
-            [f'--model_dir={self.model_dir}',
-             "--gin_bindings=eval/TFRecordSource.split = 'test'"],
-            f'No TFRecord files {self.data_dir}/test-*'),
-        'empty split': (
-            [f'--model_dir={self.model_dir}',
-             "--gin_bindings=eval/TFRecordSource.split = 'empty'"],
-            "split='empty') has no images"),
-        'unreadable image': (
-            [f'--model_dir={self.model_dir}',
-             "--gin_bindings=eval/TFRecordSource.split = 'broken'"],
-            "split='broken'): image not_an_image does not decode"),
+        'missing model_dir': ([f'--model_dir={missing}'],
+                              f'--model_dir {missing}: no such folder.'),
+        'empty split': (flags('empty'), "split='empty') has no images."),
+        'unreadable image': (flags('broken'),
+                             "split='broken'): image not_an_image does not "
+                             'decode.'),
     }
     # All at once: each spends most of its time starting TensorFlow.
-    processes = {case: tiny_run.run_binary('official.eval', *flags,
+    processes = {case: tiny_run.run_binary('official.eval', *case_flags,
                                            wait=False)
-                 for case, (flags, _) in cases.items()}
+                 for case, (case_flags, _) in cases.items()}
     for case, process in processes.items():
       _, stderr = process.communicate(timeout=300)
       with self.subTest(case):

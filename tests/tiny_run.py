@@ -2,10 +2,14 @@
 binaries: tiny-model checkpoints, operative_config.gin and a small eval
 split of toy images 33 to 65 pixels on a side."""
 
+import atexit
+import functools
 import io
 import os
+import shutil
 import subprocess
 import sys
+import tempfile
 
 import gin
 import keras
@@ -70,28 +74,53 @@ def bindings(data_dir, train_steps):
   ]
 
 
-def write_run(model_dir, data_dir, steps, train_steps, seed=0):
+def write_run(model_dir, data_dir, steps, train_steps):
   """model_dir/ckpt-STEP for each step and operative_config.gin.
 
-  The weights are random (seeded) but differ per step, and the config is
+  The weights are random (seeded) and differ per step; the config is
   written as the trainer writes it.
   """
   with gin.unlock_config():
     gin.parse_config_files_and_bindings(
         [QUICKSTART], bindings(data_dir, train_steps))
   try:
-    keras.utils.set_random_seed(seed)
+    keras.utils.set_random_seed(0)
     model = builder.build_model()
     manager = tf.train.CheckpointManager(
         tf.train.Checkpoint(model=model), model_dir, max_to_keep=None)
     for step in steps:
-      model.logits.bias.assign_add(tf.random.normal(model.logits.bias.shape))
+      # Large logit weights: predictions that vary within an image.
+      model.logits.kernel.assign(tf.random.normal(model.logits.kernel.shape))
       manager.save(checkpoint_number=step)
     with tf.io.gfile.GFile(
         os.path.join(model_dir, operative_config.FILENAME), 'w') as f:
       f.write(gin.config_str())
   finally:
     gin.clear_config()
+
+
+@functools.lru_cache(maxsize=None)
+def shared_run():
+  """(data_dir, model_dir) written once per process: the toy split, and
+  ckpt-1 and ckpt-2 of a run of 2 steps. Copy the run before writing to it."""
+  root = tempfile.mkdtemp(prefix='deeplab_tiny_run_')
+  atexit.register(shutil.rmtree, root, ignore_errors=True)
+  data_dir, model_dir = os.path.join(root, 'tfrecords'), os.path.join(
+      root, 'run')
+  write_toy_split(data_dir)
+  write_run(model_dir, data_dir, steps=[1, 2], train_steps=2)
+  return data_dir, model_dir
+
+
+def copy_run(model_dir, destination, step):
+  """Copies a run's config and ckpt-STEP, the newest in `destination`."""
+  tf.io.gfile.makedirs(destination)
+  for path in tf.io.gfile.glob(os.path.join(model_dir, f'ckpt-{step}.*')) + [
+      os.path.join(model_dir, operative_config.FILENAME)]:
+    tf.io.gfile.copy(path, os.path.join(destination, os.path.basename(path)),
+                     overwrite=True)
+  tf.compat.v1.train.update_checkpoint_state(
+      destination, os.path.join(destination, f'ckpt-{step}'))
 
 
 def restored_model(model_dir, step, output_stride=None):

@@ -24,7 +24,7 @@ def export_saved_model(model, export_dir, class_names, eval_scales=(1.0,),
 
   Args:
     model: a built `DeepLab` at the output stride to serve at.
-    export_dir: the SavedModel's folder; files already there are replaced.
+    export_dir: the SavedModel's folder; a SavedModel there is overwritten.
     class_names: one name per class, for model_info.json.
     eval_scales: input scales whose probabilities are averaged.
     add_flipped_images: also run every scale on the left-right flip.

@@ -9,9 +9,9 @@ no crop size given) the smallest `k * output_stride + 1` that holds it, the
 size whose feature maps align corner to corner (reference §0).
 
 Malformed inputs fail with an `InvalidArgumentError` that names the input:
-an empty batch, an image of zero height or width, a string that is not a
-JPEG or PNG file, images of different sizes in one `image_bytes` batch. A
-wrong dtype, rank or channel count does not match the signature itself.
+a wrong rank or channel count, an empty batch, an image of zero height or
+width, a string that is not a JPEG or PNG file, images of different sizes in
+one `image_bytes` batch. The signature itself rejects a wrong dtype.
 """
 
 import tensorflow as tf
@@ -40,8 +40,9 @@ def padded_size(size, output_stride, crop_size=None):
   aligned = (size + output_stride - 2) // output_stride * output_stride + 1
   if crop_size is None:
     return aligned
-  return tf.maximum(aligned, crop_size) if isinstance(
-      aligned, tf.Tensor) else max(aligned, crop_size)
+  if isinstance(aligned, tf.Tensor):
+    return tf.maximum(aligned, crop_size)
+  return max(aligned, crop_size)
 
 
 def _check_shape(tensor, rank, last_dimension, message):

@@ -42,11 +42,11 @@ class FoldedKernelAndBiasTest(tf.test.TestCase):
   def test_depthwise_scales_channels(self):
     layer = conv_bn.ConvBN(depthwise=True, bn_epsilon=1.0)
     layer(tf.zeros([1, 1, 1, 2]))
-    layer.conv.depthwise_kernel.assign([[[[1.0], [2.0]]]])
+    layer.conv.kernel.assign([[[[1.0], [2.0]]]])
     _set_batch_norm(layer, gamma=[4.0, 3.0], beta=[0.5, -1.0],
                     mean=[1.0, 2.0], variance=[3.0, 0.0])
     kernel, bias = batch_norm_folding.folded_kernel_and_bias(layer)
-    self.assertAllClose(kernel, [[[[2.0]], [[6.0]]]])
+    self.assertAllClose(kernel, [[[[2.0], [6.0]]]])
     self.assertAllClose(bias, [-1.5, -7.0])
 
 

@@ -1,0 +1,104 @@
+r"""Seconds per 513x513 image: the exported SavedModel against the Keras model.
+
+Builds the configured DeepLab (random weights), times `model(images,
+training=False)` in a `tf.function`, then exports it with
+`export_saved_model` (single scale, no flips, no crop size) with and without
+batch norm folding, and optionally with XLA, loads each export back and
+times its `serving_default` signature on the same image as uint8. Prints
+the median of several runs after a warm-up for each.
+
+    python -m benchmarks.export \
+        --gin_file=gin_configs/voc/xception65_decoder_sc_os16.gin
+"""
+
+import os
+import statistics
+import tempfile
+import time
+
+from absl import flags
+import tensorflow as tf
+
+from official import cli
+from official.exporter import saved_model
+from official.model import builder
+
+flags.DEFINE_integer('input_size', 513, 'Square input size.')
+flags.DEFINE_integer('batch_size', 1, 'Images per run.')
+flags.DEFINE_integer('warmup_runs', 2, 'Untimed runs after the first call.')
+flags.DEFINE_integer('runs', 5, 'Timed runs per variant.')
+flags.DEFINE_list('variants', ['keras', 'export', 'export_folded'],
+                  'Variants to time, of keras, export, export_folded, '
+                  'export_folded_xla.')
+
+FLAGS = flags.FLAGS
+
+_DEFAULT_GIN_FILE = os.path.join(
+    cli.REPO_ROOT, 'gin_configs/voc/xception65_decoder_sc_os16.gin')
+
+# Export variants: (fold_batch_norm, jit_compile).
+_EXPORTS = {
+    'export': (False, False),
+    'export_folded': (True, False),
+    'export_folded_xla': (True, True),
+}
+
+
+def _median_seconds(run):
+  """Median and all timings of `run()` after a first call and a warm-up."""
+  for _ in range(1 + FLAGS.warmup_runs):
+    run()
+  seconds = []
+  for _ in range(FLAGS.runs):
+    start = time.perf_counter()
+    run()
+    seconds.append(time.perf_counter() - start)
+  return statistics.median(seconds), seconds
+
+
+def _keras_runner(model, images):
+  forward = tf.function(lambda x: model(x, training=False))
+  return lambda: forward(images).numpy()
+
+
+def _export_runner(model, images, export_dir, fold_batch_norm, jit_compile):
+  class_names = [f'class_{index}' for index in range(model.num_classes)]
+  saved_model.export_saved_model(model, export_dir, class_names,
+                                 fold_batch_norm=fold_batch_norm,
+                                 jit_compile=jit_compile)
+  serving = tf.saved_model.load(export_dir).signatures['serving_default']
+  uint8_images = tf.cast(images, tf.uint8)
+  return lambda: serving(
+      image=uint8_images)['semantic_probabilities'].numpy()
+
+
+def main(argv):
+  if len(argv) > 1:
+    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  unknown = set(FLAGS.variants) - set(_EXPORTS) - {'keras'}
+  if unknown:
+    raise cli.UsageError(f'--variants: unknown {", ".join(sorted(unknown))}.')
+  gin_files = FLAGS.gin_file or [_DEFAULT_GIN_FILE]
+  cli.parse_gin(gin_files)
+  model = builder.build_model()
+  images = tf.round(tf.random.stateless_uniform(
+      [FLAGS.batch_size, FLAGS.input_size, FLAGS.input_size, 3], [0, 0], 0,
+      255))
+  print(f'{", ".join(gin_files)}: {FLAGS.batch_size}x{FLAGS.input_size}x'
+        f'{FLAGS.input_size}, {os.cpu_count()} CPUs, median of {FLAGS.runs} '
+        'runs', flush=True)
+  with tempfile.TemporaryDirectory() as root:
+    for name in FLAGS.variants:
+      if name == 'keras':
+        run = _keras_runner(model, images)
+      else:
+        run = _export_runner(model, images, os.path.join(root, name),
+                             *_EXPORTS[name])
+      median, seconds = _median_seconds(run)
+      print(f'  {name:>17}: {median * 1000:7.0f} ms  '
+            f'(runs: {", ".join(f"{s * 1000:.0f}" for s in seconds)})',
+            flush=True)
+
+
+if __name__ == '__main__':
+  cli.run(main)

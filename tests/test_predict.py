@@ -1,0 +1,160 @@
+"""The predict binary in subprocesses: checkpoints, SavedModels, errors."""
+
+import os
+import shutil
+import tempfile
+
+import numpy as np
+from PIL import Image
+import tensorflow as tf
+
+from official.data import cityscapes
+from official.data import colormap
+from official.evaluator import inference
+from tests import tiny_run
+
+
+def _read_png(path):
+  return np.asarray(Image.open(path))
+
+
+def _write_images(folder):
+  """The toy eval images as PNGs (lossless: the test sees what TF decodes)."""
+  os.makedirs(folder)
+  images = {}
+  for index, (image, _) in enumerate(tiny_run.toy_images()):
+    images[f'image_{index}'] = image
+    Image.fromarray(image).save(os.path.join(folder, f'image_{index}.png'))
+  return images
+
+
+class _StandInServing(tf.Module):
+  """The contract's serving signature, labelling pixel (y, x) (y + 2x) % 19."""
+
+  @tf.function(input_signature=[
+      tf.TensorSpec([None, None, None, 3], tf.uint8, name='image')])
+  def serve(self, image):
+    shape = tf.shape(image)
+    rows = tf.range(shape[1])[:, tf.newaxis]
+    columns = tf.range(shape[2])[tf.newaxis, :]
+    labels = tf.broadcast_to((rows + 2 * columns) % 19, shape[1:3])
+    return {'semantic_predictions': tf.tile(labels[tf.newaxis],
+                                            [shape[0], 1, 1]),
+            'semantic_probabilities': tf.one_hot(labels[tf.newaxis], 19)}
+
+
+def _stand_in_labels(height, width):
+  rows, columns = np.mgrid[:height, :width]
+  return (rows + 2 * columns) % 19
+
+
+class PredictBinaryTest(tf.test.TestCase):
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    cls.stand_in_dir = tempfile.mkdtemp()
+    cls.addClassCleanup(shutil.rmtree, cls.stand_in_dir)
+    serving = _StandInServing()
+    tf.saved_model.save(serving, cls.stand_in_dir,
+                        signatures={'serving_default': serving.serve})
+
+  def setUp(self):
+    super().setUp()
+    _, self.run_dir = tiny_run.shared_run()
+    self.input_dir = os.path.join(self.get_temp_dir(), 'images')
+    self.images = _write_images(self.input_dir)
+
+  def _predict(self, output_dir, *flags, wait=True):
+    return tiny_run.run_binary(
+        'official.predict', f'--input={self.input_dir}/*.png',
+        f'--output_dir={output_dir}', *flags, wait=wait)
+
+  def _assert_predicted(self, result):
+    self.assertEqual(result.returncode, 0, result.stderr)
+    self.assertIn('of 3 images', result.stdout)
+
+  def _outputs(self, output_dir, name):
+    return [_read_png(os.path.join(output_dir, f'{name}_{kind}.png'))
+            for kind in ('label', 'color', 'overlay')]
+
+  def test_checkpoint_and_its_export_label_as_evaluation_does(self):
+    export_dir = os.path.join(self.get_temp_dir(), 'export')
+    # At the eval crop size, and without batch norm folding, whose rounding
+    # could flip near ties.
+    exporting = tiny_run.run_binary(
+        'official.export', f'--model_dir={self.run_dir}',
+        f'--export_dir={export_dir}',
+        f'--crop_size={tiny_run.EVAL_SIZE},{tiny_run.EVAL_SIZE}',
+        '--nofold_batch_norm', wait=False)
+    from_checkpoint = os.path.join(self.get_temp_dir(), 'from_checkpoint')
+    self._assert_predicted(
+        self._predict(from_checkpoint, f'--model_dir={self.run_dir}'))
+    _, stderr = exporting.communicate(timeout=300)
+    self.assertEqual(exporting.returncode, 0, stderr)
+    from_export = os.path.join(self.get_temp_dir(), 'from_export')
+    self._assert_predicted(self._predict(
+        from_export, f'--export_dir={export_dir}', '--colormap=pascal'))
+
+    model = tiny_run.restored_model(self.run_dir, 2)
+    for name, image in self.images.items():
+      height, width = image.shape[:2]
+      padded = np.full((1, tiny_run.EVAL_SIZE, tiny_run.EVAL_SIZE, 3),
+                       inference.MEAN_PIXEL, np.float32)
+      padded[0, :height, :width] = image
+      expected = inference.predict(model, padded)['predictions'][
+          0, :height, :width].numpy()
+      self.assertGreater(len(np.unique(expected)), 1)
+      for output_dir in (from_checkpoint, from_export):
+        with self.subTest(name=name, output_dir=output_dir):
+          labels, colors, overlay = self._outputs(output_dir, name)
+          self.assertEqual(labels.dtype, np.uint8)
+          self.assertAllEqual(labels, expected)
+          self.assertAllEqual(colors, colormap.pascal_colormap()[expected])
+          self.assertAllClose(overlay, 0.5 * image + 0.5 * colors, atol=0.5)
+
+  def test_saved_model_with_cityscapes_label_ids(self):
+    output_dir = os.path.join(self.get_temp_dir(), 'predictions')
+    self._assert_predicted(self._predict(
+        output_dir, f'--export_dir={self.stand_in_dir}',
+        '--cityscapes_label_ids', '--overlay_opacity=0.25'))
+    for name, image in self.images.items():
+      train_ids = _stand_in_labels(*image.shape[:2])
+      labels, colors, overlay = self._outputs(output_dir, name)
+      self.assertAllEqual(
+          labels, np.array(cityscapes.TRAIN_ID_TO_LABEL_ID)[train_ids])
+      self.assertEqual(labels.max(), 33)
+      self.assertAllEqual(colors, colormap.cityscapes_colormap()[train_ids])
+      self.assertAllClose(overlay, 0.75 * image + 0.25 * colors, atol=0.5)
+
+  def test_bad_inputs_are_one_line_errors(self):
+    unreadable = os.path.join(self.input_dir, 'broken.jpg')
+    with open(unreadable, 'w') as f:
+      f.write('not an image')
+    cases = {
+        'glob matching nothing': (
+            [f'--input={self.input_dir}/*.bmp',
+             f'--model_dir={self.run_dir}'],
+            f'--input {self.input_dir}/*.bmp: matches no file.'),
+        'unreadable image': (
+            [f'--input={unreadable}', f'--export_dir={self.stand_in_dir}'],
+            f'{unreadable}: not a readable image file.'),
+    }
+    # All at once: each spends most of its time starting TensorFlow.
+    processes = {
+        case: tiny_run.run_binary('official.predict', *flags,
+                                  f'--output_dir={self.get_temp_dir()}',
+                                  wait=False)
+        for case, (flags, _) in cases.items()}
+    for case, process in processes.items():
+      _, stderr = process.communicate(timeout=300)
+      with self.subTest(case):
+        self.assertEqual(process.returncode, 1, stderr)
+        self.assertNotIn('Traceback', stderr)
+        lines = tiny_run.error_lines(stderr)
+        self.assertLen(lines, 1, stderr)
+        self.assertIn(cases[case][1], lines[0])
+
+
+if __name__ == '__main__':
+  tf.test.main()
