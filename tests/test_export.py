@@ -38,8 +38,8 @@ np.savez(outputs_path, **{'pixels_' + key: value.numpy() for key, value in pixel
 """
 
 
-def _run(*command, cwd=None):
-  result = subprocess.run(command, cwd=cwd, capture_output=True, text=True,
+def _run(*command):
+  result = subprocess.run(command, capture_output=True, text=True,
                           timeout=300)
   if result.returncode:
     raise AssertionError(f'{command} failed:\n{result.stderr}')
@@ -72,9 +72,10 @@ class ExportBinaryTest(tf.test.TestCase):
     cls.result = tiny_run.run_binary(
         'official.export', f'--model_dir={cls.model_dir}',
         f'--export_dir={cls.export_dir}', *_FLAGS)
-    cls.counted = counting.communicate(timeout=300)[0]
+    cls.counted, counting_errors = counting.communicate(timeout=300)
     if cls.result.returncode or counting.returncode:
-      raise AssertionError(f'Export or count failed:\n{cls.result.stderr}')
+      raise AssertionError(f'Export or count failed:\n{cls.result.stderr}\n'
+                           f'{counting_errors}')
 
     rng = np.random.default_rng(0)
     cls.images = rng.integers(0, 256, (2, 40, 57, 3), dtype=np.uint8)

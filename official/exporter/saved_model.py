@@ -7,6 +7,7 @@ The SavedModel holds traced graphs and weights only, so it loads with
 import json
 import os
 
+from absl import logging
 import keras
 import tensorflow as tf
 
@@ -55,7 +56,14 @@ def export_saved_model(model, export_dir, class_names, eval_scales=(1.0,),
                                         crop_size, jit_compile)
   for name, (function, spec) in functions.items():
     archive.add_endpoint(name, function, input_signature=[spec])
-  archive.write_out(export_dir, verbose=False)
+  # Saving logs the generated names of hundreds of captured variables at
+  # INFO level.
+  verbosity = logging.get_verbosity()
+  logging.set_verbosity(logging.WARNING)
+  try:
+    archive.write_out(export_dir, verbose=False)
+  finally:
+    logging.set_verbosity(verbosity)
   path = os.path.join(export_dir, MODEL_INFO_PATH)
   tf.io.gfile.makedirs(os.path.dirname(path))
   with tf.io.gfile.GFile(path, 'w') as f:

@@ -1,6 +1,7 @@
 import io
 import json
 import os
+import re
 import shutil
 import tempfile
 
@@ -16,6 +17,9 @@ from tests.exporter import trained_weights
 from tests.trainer import tiny_model
 
 _CLASS_NAMES = ('background', 'left', 'right')
+# (signature, input name) of the bad-input cases.
+_PIXELS = ('serving_default', serving.IMAGE_SPEC.name)
+_FILES = ('serving_bytes', serving.IMAGE_BYTES_SPEC.name)
 
 
 def _images(batch_size, height, width, seed=0):
@@ -24,9 +28,9 @@ def _images(batch_size, height, width, seed=0):
                      tf.uint8)
 
 
-def _encoded(image, image_format):
+def _encoded(pixels, image_format):
   buffer = io.BytesIO()
-  Image.fromarray(image.numpy()).save(buffer, format=image_format)
+  Image.fromarray(np.asarray(pixels)).save(buffer, format=image_format)
   return buffer.getvalue()
 
 
@@ -96,13 +100,9 @@ class SavedModelTest(tf.test.TestCase, parameterized.TestCase):
                         expected['semantic_probabilities'], atol=1e-6)
 
   def test_gray_and_rgba_pngs_serve_as_rgb(self):
-    rgb = _images(1, 40, 50)[0]
-    gray = Image.fromarray(rgb.numpy()).convert('L')
-    files = []
-    for image in (gray, gray.convert('RGBA')):
-      buffer = io.BytesIO()
-      image.save(buffer, format='PNG')
-      files.append(buffer.getvalue())
+    gray = Image.fromarray(_images(1, 40, 50)[0].numpy()).convert('L')
+    files = tf.constant([_encoded(gray, 'PNG'),
+                         _encoded(gray.convert('RGBA'), 'PNG')])
     outputs = self.loaded.signatures['serving_bytes'](image_bytes=files)
     expected = self.serve(tf.constant(np.stack(
         [np.asarray(gray.convert('RGB'))] * 2)))
@@ -128,39 +128,37 @@ class SavedModelTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEqual(info, self.info)
 
   @parameterized.named_parameters(
-      ('float', 'serving_default', lambda: tf.zeros([1, 5, 5, 3]),
-       'uint8'),
-      ('rank_3', 'serving_default', lambda: tf.zeros([5, 5, 3], tf.uint8),
+      ('float', _PIXELS, lambda: tf.zeros([1, 5, 5, 3]), 'uint8'),
+      ('rank_3', _PIXELS, lambda: tf.zeros([5, 5, 3], tf.uint8),
        'image must be [batch, height, width, 3]'),
-      ('four_channels', 'serving_default',
-       lambda: tf.zeros([1, 5, 5, 4], tf.uint8), 'image must be'),
-      ('one_channel', 'serving_default',
-       lambda: tf.zeros([1, 5, 5, 1], tf.uint8), 'image must be'),
-      ('zero_height', 'serving_default',
-       lambda: tf.zeros([1, 0, 5, 3], tf.uint8), 'image must be'),
-      ('no_image', 'serving_default',
-       lambda: tf.zeros([0, 5, 5, 3], tf.uint8), 'image must be'),
-      ('empty_string', 'serving_bytes', lambda: tf.constant([b'']),
+      ('four_channels', _PIXELS, lambda: tf.zeros([1, 5, 5, 4], tf.uint8),
+       'image must be'),
+      ('one_channel', _PIXELS, lambda: tf.zeros([1, 5, 5, 1], tf.uint8),
+       'image must be'),
+      ('zero_height', _PIXELS, lambda: tf.zeros([1, 0, 5, 3], tf.uint8),
+       'image must be'),
+      ('no_image', _PIXELS, lambda: tf.zeros([0, 5, 5, 3], tf.uint8),
+       'image must be'),
+      ('empty_string', _FILES, lambda: tf.constant([b'']),
        'image_bytes holds a string that is not a JPEG or PNG file'),
-      ('not_an_image', 'serving_bytes', lambda: tf.constant([b'GIF89a...']),
+      ('not_an_image', _FILES, lambda: tf.constant([b'GIF89a...']),
        'image_bytes holds a string that is not a JPEG or PNG file'),
-      ('truncated_png', 'serving_bytes',
-       lambda: tf.constant([_png(40, 50)[:100]]), ''),
-      ('no_file', 'serving_bytes', lambda: tf.constant([], tf.string),
+      # A PNG header then garbage: TensorFlow's decoder reports it.
+      ('truncated_png', _FILES, lambda: tf.constant([_png(40, 50)[:100]]),
+       'PNG'),
+      ('no_file', _FILES, lambda: tf.constant([], tf.string),
        'image_bytes must be a [batch] vector'),
-      ('scalar', 'serving_bytes', lambda: tf.constant(_png(40, 50)),
+      ('scalar', _FILES, lambda: tf.constant(_png(40, 50)),
        'image_bytes must be a [batch] vector'),
-      ('sizes_differ', 'serving_bytes',
+      ('sizes_differ', _FILES,
        lambda: tf.constant([_png(40, 50), _png(30, 50)]),
        'image_bytes must hold images of one size'),
   )
-  def test_invalid_argument_error(self, signature, make_input, message):
-    function = self.loaded.signatures[signature]
-    argument = serving.IMAGE_SPEC.name if signature == 'serving_default' else (
-        serving.IMAGE_BYTES_SPEC.name)
+  def test_invalid_argument_error(self, endpoint, make_input, message):
+    signature, argument = endpoint
     with self.assertRaisesRegex(tf.errors.InvalidArgumentError,
-                                message.replace('[', r'\[')):
-      function(**{argument: make_input()})
+                                re.escape(message)):
+      self.loaded.signatures[signature](**{argument: make_input()})
 
 
 if __name__ == '__main__':
