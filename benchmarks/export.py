@@ -12,13 +12,12 @@ the median of several runs after a warm-up for each.
 """
 
 import os
-import statistics
 import tempfile
-import time
 
 from absl import flags
 import tensorflow as tf
 
+from benchmarks import timing
 from official import cli
 from official.exporter import saved_model
 from official.model import builder
@@ -42,18 +41,6 @@ _EXPORTS = {
     'export_folded': (True, False),
     'export_folded_xla': (True, True),
 }
-
-
-def _median_seconds(run):
-  """Median and all timings of `run()` after a first call and a warm-up."""
-  for _ in range(1 + FLAGS.warmup_runs):
-    run()
-  seconds = []
-  for _ in range(FLAGS.runs):
-    start = time.perf_counter()
-    run()
-    seconds.append(time.perf_counter() - start)
-  return statistics.median(seconds), seconds
 
 
 def _keras_runner(model, images):
@@ -94,10 +81,9 @@ def main(argv):
       else:
         run = _export_runner(model, images, os.path.join(root, name),
                              *_EXPORTS[name])
-      median, seconds = _median_seconds(run)
-      print(f'  {name:>17}: {median * 1000:7.0f} ms  '
-            f'(runs: {", ".join(f"{s * 1000:.0f}" for s in seconds)})',
-            flush=True)
+      median, seconds = timing.median_seconds(run, FLAGS.warmup_runs,
+                                              FLAGS.runs)
+      print(timing.report(name, median, seconds), flush=True)
 
 
 if __name__ == '__main__':

@@ -11,8 +11,6 @@ warm-up for each.
 """
 
 import os
-import statistics
-import time
 from unittest import mock
 
 from absl import app
@@ -20,6 +18,7 @@ from absl import flags
 import keras
 import tensorflow as tf
 
+from benchmarks import timing
 from official import cli
 from official.model import batch_norm
 from official.model import builder
@@ -41,17 +40,8 @@ _VARIANTS = {
 }
 
 
-def _median_seconds(model, images, jit_compile):
-  forward = tf.function(lambda x: model(x, training=False),
-                        jit_compile=jit_compile)
-  for _ in range(1 + FLAGS.warmup_runs):
-    forward(images).numpy()
-  seconds = []
-  for _ in range(FLAGS.runs):
-    start = time.perf_counter()
-    forward(images).numpy()
-    seconds.append(time.perf_counter() - start)
-  return statistics.median(seconds), seconds
+_DEFAULT_GIN_FILE = os.path.join(
+    cli.REPO_ROOT, 'gin_configs/voc/xception65_decoder_sc_os16.gin')
 
 
 def main(argv):
@@ -61,21 +51,24 @@ def main(argv):
   if unknown:
     raise cli.UsageError(f'--variants: unknown {", ".join(sorted(unknown))}; '
                          f'choose from {", ".join(_VARIANTS)}.')
-  cli.parse_gin()
+  gin_files = FLAGS.gin_file or [_DEFAULT_GIN_FILE]
+  cli.parse_gin(gin_files)
   model = builder.build_model()
   images = tf.random.stateless_uniform(
       [FLAGS.batch_size, FLAGS.input_size, FLAGS.input_size, 3], [0, 0], 0,
       255)
-  print(f'{", ".join(FLAGS.gin_file) or "default model"}: '
+  print(f'{", ".join(gin_files)}: '
         f'{FLAGS.batch_size}x{FLAGS.input_size}x{FLAGS.input_size}, '
-        f'{os.cpu_count()} CPUs, median of {FLAGS.runs} runs')
+        f'{os.cpu_count()} CPUs, median of {FLAGS.runs} runs', flush=True)
   for name in FLAGS.variants:
     call, jit_compile = _VARIANTS[name]
     # Swapped in before tracing: the traced graph keeps the chosen ops.
+    forward = tf.function(lambda x: model(x, training=False),
+                          jit_compile=jit_compile)
     with mock.patch.object(batch_norm.BatchNorm, 'call', call):
-      median, seconds = _median_seconds(model, images, jit_compile)
-    print(f'  {name:>13}: {median * 1000:7.0f} ms  '
-          f'(runs: {", ".join(f"{s * 1000:.0f}" for s in seconds)})')
+      median, seconds = timing.median_seconds(
+          lambda: forward(images).numpy(), FLAGS.warmup_runs, FLAGS.runs)
+    print(timing.report(name, median, seconds), flush=True)
 
 
 if __name__ == '__main__':
