@@ -2,8 +2,15 @@
 PYTHON ?= python3
 VENV := .venv
 VENV_PYTHON := $(VENV)/bin/python
+RUN := TF_CPP_MIN_LOG_LEVEL=2 $(VENV_PYTHON) -m
 
-.PHONY: test
+TOY_VOC := data/toy/voc
+TOY_RECORDS := data/toy/tfrecords
+DEMO_DIR := runs/toy
+DEMO_CONFIG := gin_configs/toy/quickstart.gin
+MS_FLIP := --eval_scales=0.75,1.0,1.25 --add_flipped_images
+
+.PHONY: demo test
 
 $(VENV)/installed: requirements.txt
 	$(PYTHON) -m venv $(VENV)
@@ -13,3 +20,28 @@ $(VENV)/installed: requirements.txt
 
 test: $(VENV)/installed
 	TF_CPP_MIN_LOG_LEVEL=2 $(VENV_PYTHON) -m pytest -q tests
+
+$(TOY_VOC)/.built: $(VENV)/installed
+	$(RUN) tools.make_toy_dataset --output_dir=$(TOY_VOC) --layout=voc
+	touch $@
+
+$(TOY_RECORDS)/.built: $(TOY_VOC)/.built
+	$(RUN) tools.build_voc_data --voc_root=$(TOY_VOC) --sbd_root=$(TOY_VOC) \
+	    --output_dir=$(TOY_RECORDS)
+	touch $@
+
+# Training resumes from runs/toy, so a rerun after the last step costs only
+# the model's construction; evaluation, export and prediction are quick.
+demo: $(TOY_RECORDS)/.built
+	$(RUN) official.train --model_dir=$(DEMO_DIR) --gin_file=$(DEMO_CONFIG)
+	$(RUN) official.eval --model_dir=$(DEMO_DIR)
+	$(RUN) official.eval --model_dir=$(DEMO_DIR) $(MS_FLIP) \
+	    --eval_dir=$(DEMO_DIR)/eval_ms_flip
+	$(RUN) official.export --model_dir=$(DEMO_DIR) \
+	    --export_dir=$(DEMO_DIR)/export
+	$(RUN) official.predict --export_dir=$(DEMO_DIR)/export --colormap=pascal \
+	    --input='$(TOY_VOC)/VOCdevkit/VOC2012/JPEGImages/2007_00000?.jpg' \
+	    --output_dir=$(DEMO_DIR)/predictions
+	$(RUN) tools.summarize_demo --model_dir=$(DEMO_DIR) \
+	    --eval_dirs=$(DEMO_DIR)/eval,$(DEMO_DIR)/eval_ms_flip \
+	    --export_dir=$(DEMO_DIR)/export --predictions_dir=$(DEMO_DIR)/predictions

@@ -27,21 +27,29 @@ class EvalBinaryTest(tf.test.TestCase):
     super().setUp()
     self.data_dir, self.run_dir = tiny_run.shared_run()
 
-  def _assert_metrics_equal_in_process(self, model_dir, step, output_stride,
-                                       eval_scales, flip):
-    """The binary's metrics-STEP.json against `evaluate` in this process."""
-    model = tiny_run.restored_model(model_dir, step, output_stride)
-    self.assertEqual(model.output_stride, output_stride)
+  def test_output_stride_8_multi_scale_flipped_equals_evaluate(self):
+    model_dir = os.path.join(self.get_temp_dir(), 'run')
+    tiny_run.copy_run(self.run_dir, model_dir, step=2)
+    eval_scales = (0.75, 1.0, 1.25)
+    process = tiny_run.run_binary(
+        'official.eval', f'--model_dir={model_dir}', '--eval_output_stride=8',
+        f'--eval_scales={",".join(map(str, eval_scales))}',
+        '--add_flipped_images', wait=False)
+    # The same in this process, while the binary runs.
+    model = tiny_run.restored_model(model_dir, 2, output_stride=8)
+    self.assertEqual(model.atrous_rates, (12,))
     dataset = pipeline.eval_dataset(
         tfrecord.TFRecordSource(self.data_dir, 'val'),
         crop_size=(tiny_run.EVAL_SIZE, tiny_run.EVAL_SIZE))
     expected = evaluate.evaluate(model, dataset, _CLASS_NAMES, eval_scales,
-                                 flip)
-    metrics = _metrics(model_dir, step)
+                                 add_flipped_images=True)
+    result = tiny_run.finish(process)
+    self.assertEqual(result.returncode, 0, result.stderr)
+
+    metrics = _metrics(model_dir, 2)
     self.assertEqual(sorted(metrics), ['miou', 'num_images', 'per_class_iou',
                                        'pixel_accuracy', 'step'])
-    self.assertEqual(metrics['step'], step)
-    self.assertEqual(metrics['num_images'], len(tiny_run.IMAGE_SIZES))
+    self.assertEqual((metrics['step'], metrics['num_images']), (2, 3))
     self.assertEqual(list(metrics['per_class_iou']), _CLASS_NAMES)
     self.assertGreater(metrics['pixel_accuracy'], 0.0)
     self.assertAllClose(
@@ -50,20 +58,9 @@ class EvalBinaryTest(tf.test.TestCase):
          for iou in metrics['per_class_iou'].values()],
         [expected['miou'], expected['pixel_accuracy']] +
         list(expected['per_class_iou'].values()), atol=1e-6)
-
-  def test_output_stride_8_multi_scale_flipped(self):
-    model_dir = os.path.join(self.get_temp_dir(), 'run')
-    tiny_run.copy_run(self.run_dir, model_dir, step=2)
-    result = tiny_run.run_binary(
-        'official.eval', f'--model_dir={model_dir}', '--eval_output_stride=8',
-        '--eval_scales=0.75,1.0,1.25', '--add_flipped_images')
-    self.assertEqual(result.returncode, 0, result.stderr)
-    self._assert_metrics_equal_in_process(model_dir, 2, 8, (0.75, 1.0, 1.25),
-                                          True)
-    miou = _metrics(model_dir, 2)['miou']
     self.assertEqual(result.stdout.splitlines(), [
-        f'{model_dir}/ckpt-2: mIoU {miou:.4f}, pixel accuracy '
-        f'{_metrics(model_dir, 2)["pixel_accuracy"]:.4f} on 3 images; wrote '
+        f'{model_dir}/ckpt-2: mIoU {metrics["miou"]:.4f}, pixel accuracy '
+        f'{metrics["pixel_accuracy"]:.4f} on 3 images; wrote '
         f'{model_dir}/eval/metrics-2.json'])
     self.assertNotEmpty(tf.io.gfile.glob(
         os.path.join(model_dir, 'eval', 'events.out.tfevents.*')))
@@ -74,21 +71,22 @@ class EvalBinaryTest(tf.test.TestCase):
     process = tiny_run.run_binary(
         'official.eval', f'--model_dir={model_dir}', '--continuous',
         '--eval_timeout=120', wait=False)
-    first = os.path.join(model_dir, 'eval', 'metrics-1.json')
     deadline = time.time() + 120
-    while not os.path.exists(first) and process.poll() is None:
+    while (not os.path.exists(os.path.join(model_dir, 'eval',
+                                           'metrics-1.json')) and
+           process.poll() is None):
       self.assertLess(time.time(), deadline)
       time.sleep(0.2)
     # Training goes on: the final checkpoint comes after the first result.
     tiny_run.copy_run(self.run_dir, model_dir, step=2)
-    stdout, stderr = process.communicate(timeout=120)
-    self.assertEqual(process.returncode, 0, stderr)
+    result = tiny_run.finish(process)
+    self.assertEqual(result.returncode, 0, result.stderr)
     self.assertEqual(
         sorted(tf.io.gfile.glob(os.path.join(model_dir, 'eval', 'metrics-*'))),
         [os.path.join(model_dir, 'eval', f'metrics-{step}.json')
          for step in (1, 2)])
-    self.assertEqual([line.split(':')[0] for line in stdout.splitlines()],
-                     [f'{model_dir}/ckpt-1', f'{model_dir}/ckpt-2'])
+    evaluated = [line.split(':')[0] for line in result.stdout.splitlines()]
+    self.assertEqual(evaluated, [f'{model_dir}/ckpt-1', f'{model_dir}/ckpt-2'])
     first, last = _metrics(model_dir, 1), _metrics(model_dir, 2)
     self.assertEqual((first['step'], last['step']), (1, 2))
     self.assertNotEqual(first['miou'], last['miou'])
@@ -115,18 +113,7 @@ class EvalBinaryTest(tf.test.TestCase):
                              "split='broken'): image not_an_image does not "
                              'decode.'),
     }
-    # All at once: each spends most of its time starting TensorFlow.
-    processes = {case: tiny_run.run_binary('official.eval', *case_flags,
-                                           wait=False)
-                 for case, (case_flags, _) in cases.items()}
-    for case, process in processes.items():
-      _, stderr = process.communicate(timeout=300)
-      with self.subTest(case):
-        self.assertEqual(process.returncode, 1, stderr)
-        self.assertNotIn('Traceback', stderr)
-        lines = tiny_run.error_lines(stderr)
-        self.assertLen(lines, 1, stderr)
-        self.assertIn(cases[case][1], lines[0])
+    tiny_run.assert_one_line_errors(self, 'official.eval', cases)
 
 
 if __name__ == '__main__':

@@ -90,27 +90,32 @@ class PredictBinaryTest(tf.test.TestCase):
     from_checkpoint = os.path.join(self.get_temp_dir(), 'from_checkpoint')
     self._assert_predicted(
         self._predict(from_checkpoint, f'--model_dir={self.run_dir}'))
-    _, stderr = exporting.communicate(timeout=300)
-    self.assertEqual(exporting.returncode, 0, stderr)
+    exported = tiny_run.finish(exporting)
+    self.assertEqual(exported.returncode, 0, exported.stderr)
     from_export = os.path.join(self.get_temp_dir(), 'from_export')
-    self._assert_predicted(self._predict(
-        from_export, f'--export_dir={export_dir}', '--colormap=pascal'))
-
+    predicting = self._predict(from_export, f'--export_dir={export_dir}',
+                               '--colormap=pascal', wait=False)
+    # The labels in this process, while the binary runs.
     model = tiny_run.restored_model(self.run_dir, 2)
+    expected = {}
     for name, image in self.images.items():
       height, width = image.shape[:2]
       padded = np.full((1, tiny_run.EVAL_SIZE, tiny_run.EVAL_SIZE, 3),
                        inference.MEAN_PIXEL, np.float32)
       padded[0, :height, :width] = image
-      expected = inference.predict(model, padded)['predictions'][
+      expected[name] = inference.predict(model, padded)['predictions'][
           0, :height, :width].numpy()
-      self.assertGreater(len(np.unique(expected)), 1)
+    self._assert_predicted(tiny_run.finish(predicting))
+
+    for name, image in self.images.items():
+      self.assertGreater(len(np.unique(expected[name])), 1)
       for output_dir in (from_checkpoint, from_export):
         with self.subTest(name=name, output_dir=output_dir):
           labels, colors, overlay = self._outputs(output_dir, name)
           self.assertEqual(labels.dtype, np.uint8)
-          self.assertAllEqual(labels, expected)
-          self.assertAllEqual(colors, colormap.pascal_colormap()[expected])
+          self.assertAllEqual(labels, expected[name])
+          self.assertAllEqual(colors,
+                              colormap.pascal_colormap()[expected[name]])
           self.assertAllClose(overlay, 0.5 * image + 0.5 * colors, atol=0.5)
 
   def test_saved_model_with_cityscapes_label_ids(self):
@@ -131,29 +136,18 @@ class PredictBinaryTest(tf.test.TestCase):
     unreadable = os.path.join(self.input_dir, 'broken.jpg')
     with open(unreadable, 'w') as f:
       f.write('not an image')
+    output_dir = f'--output_dir={self.get_temp_dir()}'
     cases = {
         'glob matching nothing': (
             [f'--input={self.input_dir}/*.bmp',
-             f'--model_dir={self.run_dir}'],
+             f'--model_dir={self.run_dir}', output_dir],
             f'--input {self.input_dir}/*.bmp: matches no file.'),
         'unreadable image': (
-            [f'--input={unreadable}', f'--export_dir={self.stand_in_dir}'],
+            [f'--input={unreadable}', f'--export_dir={self.stand_in_dir}',
+             output_dir],
             f'{unreadable}: not a readable image file.'),
     }
-    # All at once: each spends most of its time starting TensorFlow.
-    processes = {
-        case: tiny_run.run_binary('official.predict', *flags,
-                                  f'--output_dir={self.get_temp_dir()}',
-                                  wait=False)
-        for case, (flags, _) in cases.items()}
-    for case, process in processes.items():
-      _, stderr = process.communicate(timeout=300)
-      with self.subTest(case):
-        self.assertEqual(process.returncode, 1, stderr)
-        self.assertNotIn('Traceback', stderr)
-        lines = tiny_run.error_lines(stderr)
-        self.assertLen(lines, 1, stderr)
-        self.assertIn(cases[case][1], lines[0])
+    tiny_run.assert_one_line_errors(self, 'official.predict', cases)
 
 
 if __name__ == '__main__':

@@ -150,7 +150,35 @@ def run_binary(module, *flags, wait=True):
                         text=True, timeout=300)
 
 
+def finish(process, timeout=300):
+  """Waits for a `run_binary(..., wait=False)` process; its result."""
+  stdout, stderr = process.communicate(timeout=timeout)
+  return subprocess.CompletedProcess(process.args, process.returncode, stdout,
+                                     stderr)
+
+
 def error_lines(stderr):
   """The lines of a binary's one-line error report."""
   return [line for line in stderr.splitlines()
           if line.startswith(('error:', 'FATAL'))]
+
+
+def assert_one_line_errors(test_case, module, cases):
+  """Runs `module` on each case's flags and checks its one-line error.
+
+  Args:
+    test_case: the `tf.test.TestCase` asserting.
+    module: the binary, e.g. 'official.eval'.
+    cases: {case name: (flags, text the error line contains)}.
+  """
+  # All at once: each spends most of its time starting TensorFlow.
+  processes = {case: run_binary(module, *flags, wait=False)
+               for case, (flags, _) in cases.items()}
+  for case, process in processes.items():
+    result = finish(process)
+    with test_case.subTest(case):
+      test_case.assertEqual(result.returncode, 1, result.stderr)
+      test_case.assertNotIn('Traceback', result.stderr)
+      lines = error_lines(result.stderr)
+      test_case.assertLen(lines, 1, result.stderr)
+      test_case.assertIn(cases[case][1], lines[0])

@@ -3,6 +3,7 @@ import shutil
 import tempfile
 
 from absl.testing import parameterized
+import gin
 import keras
 import numpy as np
 import tensorflow as tf
@@ -113,6 +114,64 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
         os.path.join(self.get_temp_dir(), 'no_model'))
     with self.assertRaisesRegex(ValueError, 'holds no `model`'):
       checkpoint.initialize_from_checkpoint(model, no_model)
+
+
+class RestoreModelTest(tf.test.TestCase, parameterized.TestCase):
+  """`restore_model` builds the gin-configured model: tiny, 4 classes."""
+
+  @classmethod
+  def setUpClass(cls):
+    super().setUpClass()
+    keras.utils.set_random_seed(3)
+    cls.source = tiny_model.tiny_model()
+    temporary = tempfile.mkdtemp()
+    cls.addClassCleanup(shutil.rmtree, temporary)
+    cls.path = tf.train.CheckpointManager(
+        tf.train.Checkpoint(model=cls.source), temporary, 1).save(
+            checkpoint_number=40)
+
+  def _configure(self, *bindings):
+    gin.parse_config(tiny_model.TINY_MODEL_BINDINGS +
+                     ['DeepLab.num_classes = 4'] + list(bindings))
+    self.addCleanup(gin.clear_config)
+
+  def test_every_weight_at_another_output_stride(self):
+    self._configure()
+    model, path, step = checkpoint.restore_model(
+        os.path.dirname(self.path), output_stride=8)
+    self.assertEqual((path, step), (self.path, 40))
+    self.assertEqual((model.output_stride, model.atrous_rates), (8, (12,)))
+    self.assertEqual(_equal_paths(model, self.source),
+                     {v.path for v in model.weights})
+
+  @parameterized.named_parameters(
+      ('class_count', 'DeepLab.num_classes = 3',
+       'logits have 4 classes, the model 3'),
+      ('width', 'DeepLab.depth_multiplier = 0.5',
+       r'has shape \(3, 3, 3, 16\), the checkpoint\'s \(3, 3, 3, 8\): a '
+       'different model configuration'),
+  )
+  def test_checkpoint_of_another_configuration(self, binding, message):
+    self._configure(binding)
+    with self.assertRaisesRegex(ValueError,
+                                f'^{self.path}: .*{message}'):
+      checkpoint.restore_model(self.path)
+
+  def test_backbone_only_checkpoint(self):
+    path = tf.train.Checkpoint(
+        model=tf.train.Checkpoint(backbone=self.source.backbone)).write(
+            os.path.join(self.get_temp_dir(), 'imagenet'))
+    self._configure()
+    # What an ImageNet backbone given to eval or export looks like.
+    with self.assertRaisesRegex(
+        ValueError,
+        f'^{path} lacks 52 of the model\'s 307 weights \\(deeplab/aspp/'):
+      checkpoint.restore_model(path)
+
+  def test_missing_checkpoint(self):
+    missing = os.path.join(self.get_temp_dir(), 'ckpt-5')
+    with self.assertRaisesRegex(FileNotFoundError, f'No checkpoint {missing}'):
+      checkpoint.restore_model(missing)
 
 
 if __name__ == '__main__':
