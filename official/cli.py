@@ -82,6 +82,26 @@ def define_eval_protocol_flags():
                     'Also evaluate left-right flipped inputs.')
 
 
+def define_window_flags():
+  """Sliding-window inference flags shared by eval and predict."""
+  flags.DEFINE_list(
+      'window_size', None,
+      'H,W: sliding-window inference with windows of this size (e.g. the '
+      'training crop); images larger than the eval crop size are then let '
+      'through.')
+  flags.DEFINE_list('window_stride', None,
+                    'H,W: the step between windows; default --window_size.')
+
+
+def window():
+  """(`--window_size`, `--window_stride`) as (H, W) pairs or None."""
+  window_size = size_flag('window_size')
+  window_stride = size_flag('window_stride')
+  if window_stride and not window_size:
+    raise UsageError('--window_stride needs --window_size.')
+  return window_size, window_stride
+
+
 def eval_scales():
   """`--eval_scales` as positive floats."""
   try:

@@ -1,6 +1,6 @@
 r"""Evaluates DeepLab checkpoints: mIoU over the eval split of the experiment.
 
-Writes DIR/eval/metrics-STEP.json ({"step", "miou", "per_class_iou",
+Writes DIR/eval/metrics-STEP.json (or --eval_dir) ({"step", "miou", "per_class_iou",
 "pixel_accuracy", "num_images"}) and TensorBoard scalars under DIR/eval,
 and prints one line per checkpoint. The experiment (model, eval split,
 classes) comes from --gin_file, or else from the operative_config.gin that
@@ -20,6 +20,7 @@ training wrote into DIR.
         --gin_file=gin_configs/voc/xception65_decoder_sc_os16.gin
 """
 
+import os
 import re
 
 from absl import flags
@@ -48,13 +49,12 @@ flags.DEFINE_bool('continuous', False,
 flags.DEFINE_integer('eval_timeout', 3600,
                      'With --continuous: stop when no new checkpoint has '
                      'appeared for this many seconds.', lower_bound=1)
-flags.DEFINE_list('window_size', None,
-                  'H,W: sliding-window inference with windows of this size '
-                  '(e.g. the training crop); images larger than the eval '
-                  'crop size are then let through.')
-flags.DEFINE_list('window_stride', None,
-                  'H,W: the step between windows; default --window_size.')
+flags.DEFINE_string('eval_dir', None,
+                    'Where the metrics files and summaries go; default '
+                    'DIR/eval. Give each protocol its own (e.g. DIR/eval_ms) '
+                    'to keep their results apart.')
 cli.define_eval_protocol_flags()
+cli.define_window_flags()
 
 FLAGS = flags.FLAGS
 
@@ -102,10 +102,7 @@ class _Evaluation:
     if not list(self.source.records().take(1)):
       raise cli.UsageError(f'The eval split {self.split} has no images.')
     self.eval_scales = cli.eval_scales()
-    self.window_size = cli.size_flag('window_size')
-    self.window_stride = cli.size_flag('window_stride')
-    if self.window_stride and not self.window_size:
-      raise cli.UsageError('--window_stride needs --window_size.')
+    self.window_size, self.window_stride = cli.window()
     self.final_step = _final_step()
 
   def _dataset(self):
@@ -142,7 +139,9 @@ class _Evaluation:
                  _error_summary(error))
       raise cli.UsageError(
           f'Reading the eval split {self.split}: {problem}.') from error
-    path = evaluate.write_metrics(FLAGS.model_dir, step, metrics)
+    path = evaluate.write_metrics(
+        FLAGS.eval_dir or os.path.join(FLAGS.model_dir, 'eval'), step,
+        metrics)
     print(f'{checkpoint_path}: mIoU {metrics["miou"]:.4f}, pixel accuracy '
           f'{metrics["pixel_accuracy"]:.4f} on {metrics["num_images"]} '
           f'images; wrote {path}', flush=True)

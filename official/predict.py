@@ -61,12 +61,8 @@ flags.DEFINE_bool('cityscapes_label_ids', False,
 flags.DEFINE_float('overlay_opacity', 0.5,
                    'Weight of the colours in the overlays.', lower_bound=0.0,
                    upper_bound=1.0)
-flags.DEFINE_list('window_size', None,
-                  'H,W: sliding-window inference with windows of this size '
-                  '(with a checkpoint).')
-flags.DEFINE_list('window_stride', None,
-                  'H,W: the step between windows; default --window_size.')
 cli.define_eval_protocol_flags()
+cli.define_window_flags()
 
 FLAGS = flags.FLAGS
 
@@ -143,10 +139,7 @@ def _checkpoint_predictor():
   cli.parse_gin(FLAGS.gin_file or [operative_config.find(FLAGS.model_dir,
                                                          path)])
   eval_scales = cli.eval_scales()
-  window_size = cli.size_flag('window_size')
-  window_stride = cli.size_flag('window_stride')
-  if window_stride and not window_size:
-    raise cli.UsageError('--window_stride needs --window_size.')
+  window_size, window_stride = cli.window()
   model, _, _ = checkpoint.restore_model(path, FLAGS.eval_output_stride)
 
   # Images of any size: a few traces, not one per size.

@@ -18,6 +18,7 @@ Several machines: the same command on each, with the cluster in TF_CONFIG
 and --strategy=multi_worker_mirrored.
 """
 
+import os
 import sys
 
 from absl import flags
@@ -61,7 +62,8 @@ def _evaluator(model_dir, strategy):
                                 ignore_label=info.ignore_label,
                                 strategy=strategy)
     if strategy.extended.should_checkpoint:
-      evaluate.write_metrics(model_dir, step, metrics)
+      evaluate.write_metrics(os.path.join(model_dir, 'eval'), step,
+                             metrics)
     logging.info('step %d: eval mIoU %.4f on %d images.', step,
                  metrics['miou'], metrics['num_images'])
 

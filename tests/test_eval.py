@@ -16,8 +16,8 @@ from tests import tiny_run
 _CLASS_NAMES = list(toy.INFO.class_names)
 
 
-def _metrics(model_dir, step):
-  with open(os.path.join(model_dir, 'eval', f'metrics-{step}.json')) as f:
+def _metrics(model_dir, step, eval_dir='eval'):
+  with open(os.path.join(model_dir, eval_dir, f'metrics-{step}.json')) as f:
     return json.load(f)
 
 
@@ -34,7 +34,8 @@ class EvalBinaryTest(tf.test.TestCase):
     process = tiny_run.run_binary(
         'official.eval', f'--model_dir={model_dir}', '--eval_output_stride=8',
         f'--eval_scales={",".join(map(str, eval_scales))}',
-        '--add_flipped_images', wait=False)
+        '--add_flipped_images', f'--eval_dir={model_dir}/eval_ms_flip',
+        wait=False)
     # The same in this process, while the binary runs.
     model = tiny_run.restored_model(model_dir, 2, output_stride=8)
     self.assertEqual(model.atrous_rates, (12,))
@@ -46,7 +47,7 @@ class EvalBinaryTest(tf.test.TestCase):
     result = tiny_run.finish(process)
     self.assertEqual(result.returncode, 0, result.stderr)
 
-    metrics = _metrics(model_dir, 2)
+    metrics = _metrics(model_dir, 2, 'eval_ms_flip')
     self.assertEqual(sorted(metrics), ['miou', 'num_images', 'per_class_iou',
                                        'pixel_accuracy', 'step'])
     self.assertEqual((metrics['step'], metrics['num_images']), (2, 3))
@@ -61,9 +62,9 @@ class EvalBinaryTest(tf.test.TestCase):
     self.assertEqual(result.stdout.splitlines(), [
         f'{model_dir}/ckpt-2: mIoU {metrics["miou"]:.4f}, pixel accuracy '
         f'{metrics["pixel_accuracy"]:.4f} on 3 images; wrote '
-        f'{model_dir}/eval/metrics-2.json'])
+        f'{model_dir}/eval_ms_flip/metrics-2.json'])
     self.assertNotEmpty(tf.io.gfile.glob(
-        os.path.join(model_dir, 'eval', 'events.out.tfevents.*')))
+        os.path.join(model_dir, 'eval_ms_flip', 'events.out.tfevents.*')))
 
   def test_continuous_evaluates_each_checkpoint_once_up_to_the_last(self):
     model_dir = os.path.join(self.get_temp_dir(), 'run')

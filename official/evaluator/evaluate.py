@@ -19,7 +19,8 @@ from official.evaluator import mean_iou
 _KEYS = ('image', 'label', 'height', 'width')
 
 # What `tf.summary.scalar` attaches, written with core TensorFlow alone:
-# `tf.summary.scalar` needs the tensorboard package, which we do not install.
+# `tf.summary.scalar` comes from the tensorboard package; the library itself
+# needs only TensorFlow.
 _SCALAR_METADATA = tf.compat.v1.SummaryMetadata(
     plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name='scalars'))
 
@@ -108,17 +109,18 @@ def _finite_or_none(value):
   return None if math.isnan(value) else value
 
 
-def write_metrics(model_dir, step, metrics):
-  """Writes model_dir/eval/metrics-STEP.json and TensorBoard scalars.
+def write_metrics(eval_dir, step, metrics):
+  """Writes eval_dir/metrics-STEP.json and TensorBoard scalars.
 
   The JSON is the contract's {"step", "miou", "per_class_iou",
   "pixel_accuracy", "num_images"}, strict JSON (NaN becomes null), written
   atomically so that a reader never sees half a file. Summaries go to
-  model_dir/eval: `miou`, `pixel_accuracy` and `iou/NAME` per class; NaN
+  eval_dir too: `miou`, `pixel_accuracy` and `iou/NAME` per class; NaN
   values are left out.
 
   Args:
-    model_dir: the training directory (local or any `tf.io.gfile` path).
+    eval_dir: the folder, model_dir/eval by convention (local or any
+      `tf.io.gfile` path).
     step: the checkpoint's global step.
     metrics: the dict `evaluate` returns.
 
@@ -126,10 +128,9 @@ def write_metrics(model_dir, step, metrics):
     The path of the JSON file.
 
   Example:
-    >>> write_metrics('/tmp/run', 30000, evaluate(model, dataset, names))
+    >>> write_metrics('/tmp/run/eval', 30000, evaluate(model, dataset, names))
     '/tmp/run/eval/metrics-30000.json'
   """
-  eval_dir = os.path.join(model_dir, 'eval')
   tf.io.gfile.makedirs(eval_dir)
   record = {
       'step': int(step),

@@ -98,17 +98,12 @@ def _selected_variables(model, mode):
                    f'{", ".join(MODES)}.')
 
 
-def _check_class_count(model, reader, keys):
-  """A clear error when the checkpoint's logits have another class count."""
+def _saved_class_count(model, reader, keys):
+  """The class count of the checkpoint's logits, or None if it has none."""
   key = keys.get(id(model.logits.kernel))
   if key is None:
-    return
-  saved_classes = reader.get_variable_to_shape_map()[key][-1]
-  if saved_classes != model.num_classes:
-    raise ValueError(
-        f'The checkpoint\'s logits have {saved_classes} classes, the model '
-        f'{model.num_classes}: initialize with mode \'all_but_logits\' '
-        '(or \'backbone\') to train the logits afresh.')
+    return None
+  return reader.get_variable_to_shape_map()[key][-1]
 
 
 def resolve_checkpoint(checkpoint_path):
@@ -153,10 +148,19 @@ def restore_model(checkpoint_path, output_stride=None):
   """
   path = resolve_checkpoint(checkpoint_path)
   model = builder.build_model(output_stride)
+  reader = tf.train.load_checkpoint(path)
+  saved_classes = _saved_class_count(
+      model, reader, _checkpoint_keys(model, _object_graph(reader)))
+  if saved_classes not in (None, model.num_classes):
+    raise ValueError(
+        f'{path}: its logits have {saved_classes} classes, the configured '
+        f'model {model.num_classes}: pass the gin file (or NUM_CLASSES) it '
+        'was trained with.')
   try:
     report = initialize_from_checkpoint(model, path, 'all')
   except ValueError as error:
-    raise ValueError(f'{path}: {error}') from error
+    raise ValueError(f'{path}: {error} Pass the gin file it was trained '
+                     'with (backbone, widths).') from error
   if report.fresh:
     missing = ', '.join(report.fresh[:4])
     raise ValueError(
@@ -193,8 +197,12 @@ def initialize_from_checkpoint(model, checkpoint_path, mode='all'):
   checkpoint_path = resolve_checkpoint(checkpoint_path)
   reader = tf.train.load_checkpoint(checkpoint_path)
   keys = _checkpoint_keys(model, _object_graph(reader))
-  if mode == 'all':
-    _check_class_count(model, reader, keys)
+  saved_classes = _saved_class_count(model, reader, keys)
+  if mode == 'all' and saved_classes not in (None, model.num_classes):
+    raise ValueError(
+        f'The checkpoint\'s logits have {saved_classes} classes, the model '
+        f'{model.num_classes}: initialize with mode \'all_but_logits\' '
+        '(or \'backbone\') to train the logits afresh.')
   shapes = reader.get_variable_to_shape_map()
   restored = set()
   for variable in selected:

@@ -132,7 +132,8 @@ class WriteMetricsTest(tf.test.TestCase):
                'per_class_iou': {'background': 0.75, 'cat': 0.25,
                                  'dog': float('nan')},
                'pixel_accuracy': 0.875, 'num_images': 3}
-    path = evaluate.write_metrics(model_dir, 1200, metrics)
+    path = evaluate.write_metrics(os.path.join(model_dir, 'eval'), 1200,
+                                  metrics)
 
     self.assertEqual(path, os.path.join(model_dir, 'eval', 'metrics-1200.json'))
     with open(path) as f:

@@ -146,7 +146,7 @@ class RestoreModelTest(tf.test.TestCase, parameterized.TestCase):
 
   @parameterized.named_parameters(
       ('class_count', 'DeepLab.num_classes = 3',
-       'logits have 4 classes, the model 3'),
+       'logits have 4 classes, the configured model 3'),
       ('width', 'DeepLab.depth_multiplier = 0.5',
        r'has shape \(3, 3, 3, 16\), the checkpoint\'s \(3, 3, 3, 8\): a '
        'different model configuration'),
