@@ -60,8 +60,7 @@ def _export_runner(model, images, export_dir, fold_batch_norm, jit_compile):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  cli.check_arguments(argv)
   unknown = set(FLAGS.variants) - set(_EXPORTS) - {'keras'}
   if unknown:
     raise cli.UsageError(f'--variants: unknown {", ".join(sorted(unknown))}.')

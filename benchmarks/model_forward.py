@@ -45,8 +45,7 @@ _DEFAULT_GIN_FILE = os.path.join(
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  cli.check_arguments(argv)
   unknown = set(FLAGS.variants) - set(_VARIANTS)
   if unknown:
     raise cli.UsageError(f'--variants: unknown {", ".join(sorted(unknown))}; '

@@ -70,6 +70,15 @@ def run(main):
   app.run(main_with_errors)
 
 
+def check_arguments(argv, required=()):
+  """No positional arguments, and every flag named in `required` set."""
+  if len(argv) > 1:
+    raise UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  for name in required:
+    if not FLAGS[name].value:
+      raise UsageError(f'--{name} is required.')
+
+
 def define_eval_protocol_flags():
   """Flags of the evaluation protocol shared by eval, export, predict, count."""
   flags.DEFINE_integer(

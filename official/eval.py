@@ -149,10 +149,7 @@ class _Evaluation:
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  if not FLAGS.model_dir:
-    raise cli.UsageError('--model_dir is required.')
+  cli.check_arguments(argv, required=('model_dir',))
   if FLAGS.continuous:
     if FLAGS.checkpoint:
       raise cli.UsageError('--continuous evaluates the checkpoints of '

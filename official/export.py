@@ -66,10 +66,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  if not FLAGS.export_dir:
-    raise cli.UsageError('--export_dir is required.')
+  cli.check_arguments(argv, required=('export_dir',))
   if not (FLAGS.model_dir or FLAGS.checkpoint):
     raise cli.UsageError('Give --model_dir or --checkpoint.')
   crop_size = cli.size_flag('crop_size')

@@ -177,11 +177,7 @@ def _write_png(path, pixels):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  for name in ('input', 'output_dir'):
-    if not FLAGS[name].value:
-      raise cli.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, required=('input', 'output_dir'))
   from_checkpoint = bool(FLAGS.model_dir or FLAGS.checkpoint)
   if bool(FLAGS.export_dir) == from_checkpoint:
     raise cli.UsageError('Give either --export_dir or --model_dir/'

@@ -71,10 +71,7 @@ def _evaluator(model_dir, strategy):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  if not FLAGS.model_dir:
-    raise cli.UsageError('--model_dir is required.')
+  cli.check_arguments(argv, required=('model_dir',))
   if FLAGS.tpu is not None and FLAGS.strategy != 'tpu':
     raise cli.UsageError('--tpu needs --strategy=tpu.')
   cli.parse_gin()

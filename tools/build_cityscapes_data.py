@@ -28,11 +28,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  for name in ('cityscapes_root', 'output_dir'):
-    if not FLAGS[name].value:
-      raise cli.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, required=('cityscapes_root', 'output_dir'))
   cli.parse_gin()
   root = cityscapes.find_root(FLAGS.cityscapes_root)
   conversion.convert(

@@ -31,11 +31,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  for name in ('voc_root', 'output_dir'):
-    if not FLAGS[name].value:
-      raise cli.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, required=('voc_root', 'output_dir'))
   cli.parse_gin()
   voc_dir = voc.find_voc2012(FLAGS.voc_root)
   splits = list(voc.VOC_SPLITS)

@@ -46,11 +46,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  for name in ('reference_checkpoint', 'output_dir'):
-    if not FLAGS[name].value:
-      raise cli.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, required=('reference_checkpoint', 'output_dir'))
   if not FLAGS.gin_file:
     raise cli.UsageError(
         '--gin_file is required: the experiment config of the checkpoint\'s '

@@ -33,8 +33,7 @@ FLAGS = flags.FLAGS
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
+  cli.check_arguments(argv)
   cli.parse_gin(FLAGS.gin_file or [_DEFAULT_GIN_FILE])
   if FLAGS.num_classes:
     gin.bind_parameter('DeepLab.num_classes', FLAGS.num_classes)

@@ -29,11 +29,7 @@ _WRITERS = {'voc': (toy.write_voc, 80), 'cityscapes': (toy.write_cityscapes,
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  for name in ('output_dir', 'layout'):
-    if not FLAGS[name].value:
-      raise cli.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, required=('output_dir', 'layout'))
   cli.parse_gin()
   write, default_num_images = _WRITERS[FLAGS.layout]
   counts = write(FLAGS.output_dir, FLAGS.num_images or default_num_images,

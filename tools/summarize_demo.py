@@ -73,11 +73,8 @@ def summary_lines(model_dir, eval_dirs, export_dir, predictions_dir):
 
 
 def main(argv):
-  if len(argv) > 1:
-    raise cli.UsageError(f'Unexpected arguments: {" ".join(argv[1:])}')
-  for name in ('model_dir', 'eval_dirs', 'export_dir', 'predictions_dir'):
-    if not FLAGS[name].value:
-      raise cli.UsageError(f'--{name} is required.')
+  cli.check_arguments(argv, required=('model_dir', 'eval_dirs', 'export_dir',
+                                      'predictions_dir'))
   lines = summary_lines(FLAGS.model_dir, FLAGS.eval_dirs, FLAGS.export_dir,
                         FLAGS.predictions_dir)
   print('\n'.join(['', 'DeepLabv3+ demo', *('  ' + line for line in lines)]))
