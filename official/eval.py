@@ -169,8 +169,7 @@ def main(argv):
     evaluation = _Evaluation()
   for checkpoint_path in checkpoints:
     if evaluation is None:
-      cli.parse_gin([operative_config.find(FLAGS.model_dir,
-                                           checkpoint_path)])
+      operative_config.parse_gin(FLAGS.model_dir, checkpoint_path)
       evaluation = _Evaluation()
     step = evaluation(checkpoint_path)
     if FLAGS.continuous and evaluation.final_step is not None and (

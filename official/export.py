@@ -73,8 +73,7 @@ def main(argv):
   eval_scales = cli.eval_scales()
   checkpoint_path = checkpoint_lib.resolve_checkpoint(
       FLAGS.checkpoint or FLAGS.model_dir)
-  cli.parse_gin(FLAGS.gin_file or
-                [operative_config.find(FLAGS.model_dir, checkpoint_path)])
+  operative_config.parse_gin(FLAGS.model_dir, checkpoint_path)
   model, _, step = checkpoint_lib.restore_model(checkpoint_path,
                                                 FLAGS.eval_output_stride)
   class_names = catalog.dataset_info(num_classes=model.num_classes).class_names

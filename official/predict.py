@@ -136,8 +136,7 @@ def _checkpoint_predictor():
     (the predictor, the dataset's `DatasetInfo`).
   """
   path = checkpoint.resolve_checkpoint(FLAGS.checkpoint or FLAGS.model_dir)
-  cli.parse_gin(FLAGS.gin_file or [operative_config.find(FLAGS.model_dir,
-                                                         path)])
+  operative_config.parse_gin(FLAGS.model_dir, path)
   eval_scales = cli.eval_scales()
   window_size, window_stride = cli.window()
   model, _, _ = checkpoint.restore_model(path, FLAGS.eval_output_stride)

@@ -163,14 +163,25 @@ def preprocess_for_training(element, seed, crop_size, factors,
   return {'image': image, 'label': label}
 
 
+def aligned_size(size, output_stride):
+  """The smallest k * output_stride + 1 >= size (tensors or Python ints).
+
+  Feature maps of such a size align with the input corner to corner
+  (reference §0), hence the eval and export padding.
+
+  Example:
+    >>> aligned_size(500, 16), aligned_size(513, 16), aligned_size(514, 8)
+    (513, 513, 521)
+  """
+  return (size + output_stride - 2) // output_stride * output_stride + 1
+
+
 def _eval_size(height, width, crop_size, output_stride, keep_larger_images,
                filename):
   """The padded size of an eval image, checking it fits the crop size."""
   if crop_size is None:
-    # The smallest k * output_stride + 1 that holds the image (reference §0).
-    def round_up(size):
-      return (size - 2) // output_stride * output_stride + output_stride + 1
-    return round_up(height), round_up(width)
+    return (aligned_size(height, output_stride),
+            aligned_size(width, output_stride))
   crop_height, crop_width = crop_size
   if keep_larger_images:
     return tf.maximum(height, crop_height), tf.maximum(width, crop_width)
