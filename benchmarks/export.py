@@ -20,20 +20,10 @@ import tensorflow as tf
 from benchmarks import timing
 from official import cli
 from official.exporter import saved_model
-from official.model import builder
 
-flags.DEFINE_integer('input_size', 513, 'Square input size.')
-flags.DEFINE_integer('batch_size', 1, 'Images per run.')
-flags.DEFINE_integer('warmup_runs', 2, 'Untimed runs after the first call.')
-flags.DEFINE_integer('runs', 5, 'Timed runs per variant.')
 flags.DEFINE_list('variants', ['keras', 'export', 'export_folded'],
                   'Variants to time, of keras, export, export_folded, '
                   'export_folded_xla.')
-
-FLAGS = flags.FLAGS
-
-_DEFAULT_GIN_FILE = os.path.join(
-    cli.REPO_ROOT, 'gin_configs/voc/xception65_decoder_sc_os16.gin')
 
 # Export variants: (fold_batch_norm, jit_compile).
 _EXPORTS = {
@@ -61,29 +51,16 @@ def _export_runner(model, images, export_dir, fold_batch_norm, jit_compile):
 
 def main(argv):
   cli.check_arguments(argv)
-  unknown = set(FLAGS.variants) - set(_EXPORTS) - {'keras'}
-  if unknown:
-    raise cli.UsageError(f'--variants: unknown {", ".join(sorted(unknown))}.')
-  gin_files = FLAGS.gin_file or [_DEFAULT_GIN_FILE]
-  cli.parse_gin(gin_files)
-  model = builder.build_model()
-  images = tf.round(tf.random.stateless_uniform(
-      [FLAGS.batch_size, FLAGS.input_size, FLAGS.input_size, 3], [0, 0], 0,
-      255))
-  print(f'{", ".join(gin_files)}: {FLAGS.batch_size}x{FLAGS.input_size}x'
-        f'{FLAGS.input_size}, {os.cpu_count()} CPUs, median of {FLAGS.runs} '
-        'runs', flush=True)
+  variants = timing.check_variants(['keras'] + list(_EXPORTS))
+  model, images = timing.model_and_images()
   with tempfile.TemporaryDirectory() as root:
-    for name in FLAGS.variants:
+    for name in variants:
       if name == 'keras':
         run = _keras_runner(model, images)
       else:
         run = _export_runner(model, images, os.path.join(root, name),
                              *_EXPORTS[name])
-      median, seconds = timing.median_seconds(run, FLAGS.warmup_runs,
-                                              FLAGS.runs)
-      print(timing.report(name, median, seconds), flush=True)
-
+      timing.time_and_report(name, run)
 
 if __name__ == '__main__':
   cli.run(main)
