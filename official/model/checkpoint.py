@@ -98,12 +98,21 @@ def _selected_variables(model, mode):
                    f'{", ".join(MODES)}.')
 
 
-def _saved_class_count(model, reader, keys):
-  """The class count of the checkpoint's logits, or None if it has none."""
-  key = keys.get(id(model.logits.kernel))
-  if key is None:
-    return None
-  return reader.get_variable_to_shape_map()[key][-1]
+class ClassCountError(ValueError):
+  """The checkpoint's logits are for another number of classes.
+
+  Attributes:
+    saved_classes: the checkpoint's class count.
+    model_classes: the model's.
+  """
+
+  def __init__(self, saved_classes, model_classes):
+    super().__init__(
+        f'The checkpoint\'s logits have {saved_classes} classes, the model '
+        f'{model_classes}: initialize with mode \'all_but_logits\' (or '
+        '\'backbone\') to train the logits afresh.')
+    self.saved_classes = saved_classes
+    self.model_classes = model_classes
 
 
 def resolve_checkpoint(checkpoint_path):
@@ -148,16 +157,13 @@ def restore_model(checkpoint_path, output_stride=None):
   """
   path = resolve_checkpoint(checkpoint_path)
   model = builder.build_model(output_stride)
-  reader = tf.train.load_checkpoint(path)
-  saved_classes = _saved_class_count(
-      model, reader, _checkpoint_keys(model, _object_graph(reader)))
-  if saved_classes not in (None, model.num_classes):
-    raise ValueError(
-        f'{path}: its logits have {saved_classes} classes, the configured '
-        f'model {model.num_classes}: pass the gin file (or NUM_CLASSES) it '
-        'was trained with.')
   try:
     report = initialize_from_checkpoint(model, path, 'all')
+  except ClassCountError as error:
+    raise ValueError(
+        f'{path}: its logits have {error.saved_classes} classes, the '
+        f'configured model {error.model_classes}: pass the gin file (or '
+        'NUM_CLASSES) it was trained with.') from error
   except ValueError as error:
     raise ValueError(f'{path}: {error} Pass the gin file it was trained '
                      'with (backbone, widths).') from error
@@ -185,8 +191,9 @@ def initialize_from_checkpoint(model, checkpoint_path, mode='all'):
 
   Raises:
     FileNotFoundError: if there is no such checkpoint.
-    ValueError: for an unknown mode, a checkpoint without a model, a class
-      count mismatch (mode 'all'), or any other shape mismatch.
+    ClassCountError: for a class count mismatch (mode 'all').
+    ValueError: for an unknown mode, a checkpoint without a model, or any
+      other shape mismatch.
 
   Example:
     >>> report = initialize_from_checkpoint(model, 'runs/voc', 'all_but_logits')
@@ -197,13 +204,11 @@ def initialize_from_checkpoint(model, checkpoint_path, mode='all'):
   checkpoint_path = resolve_checkpoint(checkpoint_path)
   reader = tf.train.load_checkpoint(checkpoint_path)
   keys = _checkpoint_keys(model, _object_graph(reader))
-  saved_classes = _saved_class_count(model, reader, keys)
-  if mode == 'all' and saved_classes not in (None, model.num_classes):
-    raise ValueError(
-        f'The checkpoint\'s logits have {saved_classes} classes, the model '
-        f'{model.num_classes}: initialize with mode \'all_but_logits\' '
-        '(or \'backbone\') to train the logits afresh.')
   shapes = reader.get_variable_to_shape_map()
+  logits_key = keys.get(id(model.logits.kernel))
+  if mode == 'all' and logits_key is not None and (
+      shapes[logits_key][-1] != model.num_classes):
+    raise ClassCountError(shapes[logits_key][-1], model.num_classes)
   restored = set()
   for variable in selected:
     key = keys.get(id(variable))
