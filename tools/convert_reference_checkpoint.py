@@ -27,7 +27,7 @@ from absl import flags
 import tensorflow as tf
 
 from official import cli
-from official import reference_checkpoint
+from official.model import reference_checkpoint
 from official.model import builder
 
 flags.DEFINE_string('reference_checkpoint', None,

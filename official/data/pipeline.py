@@ -37,7 +37,7 @@ import tensorflow as tf
 from official.data import folder  # pylint: disable=unused-import
 from official.data import tfds_source  # pylint: disable=unused-import
 from official.data import tfrecord  # pylint: disable=unused-import
-from official.model import resize
+from official.ops import resize
 
 
 def scale_factors(min_scale_factor, max_scale_factor, scale_factor_step):
@@ -163,25 +163,12 @@ def preprocess_for_training(element, seed, crop_size, factors,
   return {'image': image, 'label': label}
 
 
-def aligned_size(size, output_stride):
-  """The smallest k * output_stride + 1 >= size (tensors or Python ints).
-
-  Feature maps of such a size align with the input corner to corner
-  (reference §0), hence the eval and export padding.
-
-  Example:
-    >>> aligned_size(500, 16), aligned_size(513, 16), aligned_size(514, 8)
-    (513, 513, 521)
-  """
-  return (size + output_stride - 2) // output_stride * output_stride + 1
-
-
 def _eval_size(height, width, crop_size, output_stride, keep_larger_images,
                filename):
   """The padded size of an eval image, checking it fits the crop size."""
   if crop_size is None:
-    return (aligned_size(height, output_stride),
-            aligned_size(width, output_stride))
+    return (resize.aligned_size(height, output_stride),
+            resize.aligned_size(width, output_stride))
   crop_height, crop_width = crop_size
   if keep_larger_images:
     return tf.maximum(height, crop_height), tf.maximum(width, crop_width)

@@ -12,7 +12,7 @@ import os
 import tensorflow as tf
 
 from official.evaluator import inference
-from official.evaluator import mean_iou
+from official.ops import mean_iou
 
 # Keys of the dataset elements used here ('filename', a string, stays on the
 # host: it is not distributed to the replicas).

@@ -14,7 +14,7 @@ or unknown.
 
 import tensorflow as tf
 
-from official.model import resize
+from official.ops import resize
 
 # Pad value of images smaller than a window, as the eval input pipeline's
 # (the mean pixel, 0 after the network's normalisation).

@@ -16,7 +16,7 @@ one `image_bytes` batch. The signature itself rejects a wrong dtype.
 
 import tensorflow as tf
 
-from official.data import pipeline
+from official.ops import resize
 from official.evaluator import inference
 
 IMAGE_SPEC = tf.TensorSpec([None, None, None, 3], tf.uint8, name='image')
@@ -38,7 +38,7 @@ def padded_size(size, output_stride, crop_size=None):
     >>> padded_size(300, 16, crop_size=513), padded_size(600, 16, 513)
     (513, 609)
   """
-  aligned = pipeline.aligned_size(size, output_stride)
+  aligned = resize.aligned_size(size, output_stride)
   if crop_size is None:
     return aligned
   if isinstance(aligned, tf.Tensor):

@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from official.model import aspp as aspp_lib
 from official.model import conv_bn
-from official.model import resize
+from official.ops import resize
 
 
 @keras.saving.register_keras_serializable(package='deeplab')

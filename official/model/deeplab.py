@@ -6,7 +6,7 @@ import tensorflow as tf
 from official.model import aspp as aspp_lib
 from official.model import decoder as decoder_lib
 from official.model import mobilenet_v2
-from official.model import resize
+from official.ops import resize
 from official.model import resnet
 from official.model import xception
 

@@ -18,7 +18,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
-from official.model import resize
+from official.ops import resize
 
 
 def _elements(shape):

@@ -37,7 +37,7 @@ import tensorflow as tf
 
 from official.data import catalog
 from official.data import pipeline
-from official.evaluator import mean_iou
+from official.ops import mean_iou
 from official.model import builder
 from official.trainer import gradient_multipliers as multipliers_lib
 from official.model import checkpoint as checkpoint_lib

@@ -286,17 +286,6 @@ class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
       pipeline.train_dataset('train', batch_size=2)
 
 
-class AlignedSizeTest(tf.test.TestCase, parameterized.TestCase):
-
-  @parameterized.parameters((1, 16, 1), (2, 16, 17), (17, 16, 17),
-                            (18, 16, 33), (500, 16, 513), (513, 16, 513),
-                            (514, 8, 521), (1024, 16, 1025))
-  def test_smallest_stride_multiple_plus_one(self, size, stride, expected):
-    self.assertEqual(pipeline.aligned_size(size, stride), expected)
-    self.assertEqual(int(pipeline.aligned_size(tf.constant(size), stride)),
-                     expected)
-
-
 class EvalDatasetTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_element_spec_and_padding_to_crop(self):

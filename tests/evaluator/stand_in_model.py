@@ -3,7 +3,7 @@
 import keras
 import tensorflow as tf
 
-from official.model import resize
+from official.ops import resize
 
 
 class StandInModel(keras.Model):

@@ -6,7 +6,7 @@ import gin
 import tensorflow as tf
 
 from official import cli
-from official import reference_checkpoint
+from official.model import reference_checkpoint
 from official.model import builder
 from official.model import checkpoint as checkpoint_lib
 from tests import original_checkpoints

@@ -2,7 +2,7 @@ from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
-from official.evaluator import mean_iou
+from official.ops import mean_iou
 from tests.evaluator import stand_in_model
 
 _IGNORE = 255

@@ -8,12 +8,11 @@ import numpy as np
 import tensorflow as tf
 
 from official import cli
-from official import reference_checkpoint
+from official.model import reference_checkpoint
 from official.model import builder
 from official.model import conv_bn
 from tests import original_checkpoints
 
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # gin config, the original's variables, and their numbers counted in the
 # original graph built under TF 2.21 (Xception-65: reference §10.1): model
@@ -36,7 +35,7 @@ _ACTIVATIONS = {None: tf.identity, 'relu': tf.nn.relu, 'relu6': tf.nn.relu6}
 
 
 def _build(config):
-  cli.parse_gin([os.path.join(_REPO_ROOT, 'gin_configs', _CONFIGS[config][0])],
+  cli.parse_gin([os.path.join(cli.REPO_ROOT, 'gin_configs', _CONFIGS[config][0])],
                 [])
   try:
     return builder.build_model()

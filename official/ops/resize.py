@@ -28,3 +28,16 @@ def resize_nearest(images, size):
   """Nearest-neighbour resize with aligned corners (labels, predictions)."""
   return tf.raw_ops.ResizeNearestNeighbor(
       images=images, size=size, align_corners=True, half_pixel_centers=False)
+
+
+def aligned_size(size, output_stride):
+  """The smallest k * output_stride + 1 >= size (tensors or Python ints).
+
+  Feature maps of such a size align with the input corner to corner
+  (reference §0), hence the eval and export padding.
+
+  Example:
+    >>> aligned_size(500, 16), aligned_size(513, 16), aligned_size(514, 8)
+    (513, 513, 521)
+  """
+  return (size + output_stride - 2) // output_stride * output_stride + 1

@@ -1,0 +1,1 @@
+"""Tensor operations below every layer: resizes, sizes, the confusion matrix."""
