@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from official.model import conv_bn
+from official.model import deeplab
 
 _BATCH_NORM_VARIABLES = ('gamma', 'beta', 'moving_mean', 'moving_variance')
 
@@ -50,14 +51,8 @@ _CLASSIFIER_SCOPES = ('logits', 'Logits', 'Conv_1')
 _LISTED_NAMES = 6
 
 # The original's `model_variant` for a backbone scope, for error messages.
-_MODEL_VARIANTS = {
-    'xception_41': 'xception_41',
-    'xception_65': 'xception_65',
-    'xception_71': 'xception_71',
-    'resnet_v1_50': 'resnet_v1_50_beta',
-    'resnet_v1_101': 'resnet_v1_101_beta',
-    'MobilenetV2': 'mobilenet_v2',
-}
+_MODEL_VARIANTS = {backbone.scope: name
+                   for name, backbone in deeplab.BACKBONES.items()}
 
 
 def reference_variables(model):

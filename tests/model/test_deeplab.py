@@ -61,8 +61,9 @@ class OutputStrideSwitchTest(tf.test.TestCase, parameterized.TestCase):
   @parameterized.parameters(
       dict(),
       dict(aspp_separable=False, decoder_separable=False),
-      dict(backbone='xception_41', decoder_output_stride=None),
-      dict(backbone='resnet_v1_50_beta'),
+      dict(backbone='xception_41', depth_multiplier=None,
+           decoder_output_stride=None),
+      dict(backbone='resnet_v1_50_beta', depth_multiplier=None),
   )
   def test_checkpoint_holds_every_variable(self, **kwargs):
     model = _small_model(**kwargs)
@@ -177,6 +178,8 @@ class DeepLabTest(tf.test.TestCase, parameterized.TestCase):
   @parameterized.parameters(
       dict(backbone='vgg16'),
       dict(decoder_output_stride=16, output_stride=16),
+      dict(backbone='mobilenet_v2', multi_grid=(1, 2, 4)),
+      dict(backbone='xception_41', depth_multiplier=0.5),
   )
   def test_bad_arguments_raise(self, **kwargs):
     with self.assertRaises(ValueError):
