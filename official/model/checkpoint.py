@@ -14,7 +14,6 @@ import dataclasses
 import os
 from typing import Tuple
 
-import keras
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
