@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from official import cli
+from tests import tiny_run
 from tests.trainer import tiny_model
 from tests.trainer import toy_tfrecords
 
@@ -103,6 +104,21 @@ class ErrorsTest(tf.test.TestCase, parameterized.TestCase):
   def test_missing_file(self, flags, bindings, expected):
     result = _run(_train_command(self.get_temp_dir(), *bindings, flags=flags))
     self._assert_one_line_error(result, expected)
+
+
+class CheckpointFlagTest(tf.test.TestCase):
+
+  def test_initialises_from_the_checkpoint(self):
+    _, run_dir = tiny_run.shared_run()
+    init_checkpoint = os.path.join(run_dir, 'ckpt-2')
+    model_dir = os.path.join(self.get_temp_dir(), 'from_checkpoint')
+    result = _run(_train_command(model_dir, 'TRAIN_STEPS = 1',
+                                 flags=[f'--checkpoint={init_checkpoint}']))
+    self.assertEqual(result.returncode, 0, result.stderr)
+    self.assertIn(f'Initialised from {init_checkpoint} (mode all)',
+                  result.stderr)
+    self.assertTrue(tf.io.gfile.exists(os.path.join(model_dir,
+                                                    'ckpt-1.index')))
 
 
 class PreemptionTest(tf.test.TestCase):
