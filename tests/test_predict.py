@@ -11,6 +11,7 @@ import tensorflow as tf
 from official.data import cityscapes
 from official.data import colormap
 from official.evaluator import inference
+from official.ops import mean_pixel
 from tests import tiny_run
 
 
@@ -101,7 +102,7 @@ class PredictBinaryTest(tf.test.TestCase):
     for name, image in self.images.items():
       height, width = image.shape[:2]
       padded = np.full((1, tiny_run.EVAL_SIZE, tiny_run.EVAL_SIZE, 3),
-                       inference.MEAN_PIXEL, np.float32)
+                       mean_pixel.MEAN_PIXEL, np.float32)
       padded[0, :height, :width] = image
       expected[name] = inference.predict(model, padded)['predictions'][
           0, :height, :width].numpy()

@@ -2,11 +2,15 @@ import os
 import subprocess
 import sys
 
+from absl import flags
+from absl.testing import flagsaver
 from PIL import Image
 import tensorflow as tf
 
+from official import cli
 from official.data import toy
 from tests.data import toy_data
+from tools import build_voc_data
 
 _REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
     os.path.abspath(__file__))))
@@ -36,7 +40,7 @@ class BuildVocDataTest(tf.test.TestCase):
                             f'{split}-{index:05d}-of-00004.tfrecord')
                for index in range(4)]
       self.assertEqual(_count(files), counts[split])
-    self.assertIn('[##############################]', result.stderr)
+    self.assertRegex(result.stderr, r'train_aug: 100%\|#+\| \d+/\d+ ')
 
   def test_bad_image_is_a_one_line_error_unless_skipped(self):
     root = toy_data.temporary_dir()
@@ -91,6 +95,18 @@ class BuildCityscapesDataTest(tf.test.TestCase):
     result = _run('tools.build_cityscapes_data', '--output_dir=/tmp/out')
     self.assertEqual(result.returncode, 1)
     self.assertIn('error: --cityscapes_root is required.', result.stderr)
+
+
+class GinFlagsTest(tf.test.TestCase):
+
+  @flagsaver.flagsaver
+  def test_a_converter_refuses_a_gin_config_it_would_ignore(self):
+    flags.FLAGS(['build_voc_data', '--voc_root=/voc', '--output_dir=/out',
+                 '--gin_bindings=TRAIN_STEPS = 1'])
+    with self.assertRaisesRegex(
+        cli.UsageError,
+        '^--gin_bindings: this binary runs nothing that gin configures.$'):
+      build_voc_data.main(['build_voc_data'])
 
 
 if __name__ == '__main__':

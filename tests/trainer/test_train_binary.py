@@ -14,6 +14,7 @@ import numpy as np
 import tensorflow as tf
 
 from official import cli
+from tests import tiny_run
 from tests.trainer import tiny_model
 from tests.trainer import toy_tfrecords
 
@@ -103,6 +104,30 @@ class ErrorsTest(tf.test.TestCase, parameterized.TestCase):
   def test_missing_file(self, flags, bindings, expected):
     result = _run(_train_command(self.get_temp_dir(), *bindings, flags=flags))
     self._assert_one_line_error(result, expected)
+
+
+class CheckpointFlagTest(tf.test.TestCase):
+
+  def test_initialises_from_the_checkpoint_and_evaluates(self):
+    _, run_dir = tiny_run.shared_run()
+    init_checkpoint = os.path.join(run_dir, 'ckpt-2')
+    model_dir = os.path.join(self.get_temp_dir(), 'from_checkpoint')
+    result = _run(_train_command(
+        model_dir, 'TRAIN_STEPS = 1',
+        flags=[f'--checkpoint={init_checkpoint}', '--mode=train_and_eval']))
+    self.assertEqual(result.returncode, 0, result.stderr)
+    self.assertIn(f'Initialised from {init_checkpoint} (mode all)',
+                  result.stderr)
+    self.assertTrue(tf.io.gfile.exists(os.path.join(model_dir,
+                                                    'ckpt-1.index')))
+    with open(os.path.join(model_dir, 'eval', 'metrics-1.json')) as f:
+      metrics = json.load(f)
+    val_files = tf.io.gfile.glob(
+        os.path.join(toy_tfrecords.toy_tfrecords(), 'val-*'))
+    num_images = sum(1 for _ in tf.data.TFRecordDataset(val_files))
+    self.assertEqual(metrics['num_images'], num_images)
+    self.assertIn(f'step 1: eval mIoU {metrics["miou"]:.4f} on {num_images} '
+                  'images.', result.stderr)
 
 
 class PreemptionTest(tf.test.TestCase):
