@@ -9,7 +9,6 @@ from official.model import xception
 from tests import fixtures
 
 
-
 def _xception_65(output_stride):
   """The backbone of the shared full-size DeepLab at `output_stride`."""
   if output_stride == 16:
