@@ -3,7 +3,6 @@
 import contextlib
 import io
 import json
-import os
 
 from absl import flags
 from absl.testing import flagsaver
@@ -11,19 +10,15 @@ import gin
 import tensorflow as tf
 
 from official import experiment
-from tests.trainer import tiny_model
+from tests import fixtures
 from tools import count_madds
-
-_QUICKSTART = os.path.join(experiment.REPO_ROOT,
-                           'gin_configs/toy/quickstart.gin')
-
 
 def _count(*argv):
   """The JSON line main() prints for these flags."""
-  flags.FLAGS(['count_madds', f'--gin_file={_QUICKSTART}',
+  flags.FLAGS(['count_madds', f'--gin_file={fixtures.QUICKSTART}',
                '--input_size=33,33'] +
               [f'--gin_bindings={binding}'
-               for binding in tiny_model.TINY_MODEL_BINDINGS] + list(argv))
+               for binding in fixtures.TINY_MODEL_BINDINGS] + list(argv))
   output = io.StringIO()
   try:
     with contextlib.redirect_stdout(output):
