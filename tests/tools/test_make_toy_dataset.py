@@ -100,7 +100,7 @@ class MakeToyDatasetTest(tf.test.TestCase):
   def test_binary_wrong_layout(self):
     result = subprocess.run(
         [sys.executable, '-m', 'tools.make_toy_dataset', '--output_dir=/tmp',
-         '--layout=coco'],
+         '--layout=kitti'],
         cwd=_REPO_ROOT, capture_output=True, text=True, check=False)
     self.assertNotEqual(result.returncode, 0)
     self.assertIn('--layout', result.stderr)
