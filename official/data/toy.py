@@ -247,6 +247,31 @@ def write_voc(output_dir, num_images=80, seed=0):
           'train_aug': len(voc_train) + len(sbd_only)}
 
 
+def write_voc_test(output_dir, num_images=4, seed=0):
+  """Adds the VOC test split to a `write_voc` layout: images, no masks.
+
+  Writes JPEGImages/2008_<n>.jpg and ImageSets/Segmentation/test.txt.
+
+  Args:
+    output_dir: the folder `write_voc` wrote.
+    num_images: number of test images.
+    seed: the seed everything is drawn from.
+
+  Returns:
+    The test ids.
+  """
+  rng = np.random.default_rng(seed)
+  voc_dir = os.path.join(output_dir, 'VOCdevkit', 'VOC2012')
+  ids = [f'2008_{index:06d}' for index in range(1, num_images + 1)]
+  for image_id in ids:
+    image, _, _ = shapes_scene(rng)
+    _save(Image.fromarray(image),
+          os.path.join(voc_dir, 'JPEGImages', f'{image_id}.jpg'), quality=90)
+  _write_list(os.path.join(voc_dir, 'ImageSets', 'Segmentation', 'test.txt'),
+              ids)
+  return ids
+
+
 def write_cityscapes(output_dir, num_images=40, seed=0):
   """Writes leftImg8bit/ and gtFine/ under `output_dir`.
 
