@@ -24,6 +24,7 @@ from gin import config_parser
 from official import operative_config
 from official.data import catalog
 from official.data import folder  # pylint: disable=unused-import
+from official.data import hard_classes  # pylint: disable=unused-import
 from official.data import pipeline  # pylint: disable=unused-import
 from official.data import tfds_source  # pylint: disable=unused-import
 from official.data import tfrecord  # pylint: disable=unused-import

@@ -36,6 +36,7 @@ from official.data import cityscapes
 from official.data import colormap
 from official.data import decoding
 from official.evaluator import predictor as predictor_lib
+from official.evaluator import submission
 from official.model import checkpoint
 
 flags.DEFINE_string('input', None,
@@ -56,6 +57,12 @@ flags.DEFINE_bool('cityscapes_label_ids', False,
                   'Write Cityscapes label ids (7 road, ..., 33 bicycle) into '
                   'the label PNGs instead of train ids, as the Cityscapes '
                   'test server expects.')
+flags.DEFINE_bool('voc_submission', False,
+                  'Write the PASCAL VOC test-server upload instead: palette '
+                  'PNGs in results/VOC2012/Segmentation/comp6_test_cls/ and '
+                  'results.tar.gz under --output_dir. --input may then be a '
+                  'VOC2012 folder (or one above it): the images of its '
+                  'ImageSets/Segmentation/test.txt.')
 flags.DEFINE_float('overlay_opacity', 0.5,
                    'Weight of the colours in the overlays.', lower_bound=0.0,
                    upper_bound=1.0)
@@ -137,7 +144,10 @@ def main(argv):
       if FLAGS[name].present:
         raise cli.UsageError(f'--{name} applies to a checkpoint; a '
                              'SavedModel has its protocol built in.')
-  paths = _input_paths(FLAGS.input)
+  if FLAGS.voc_submission and tf.io.gfile.isdir(FLAGS.input):
+    paths = submission.test_image_paths(FLAGS.input)
+  else:
+    paths = _input_paths(FLAGS.input)
   if from_checkpoint:
     predict, info = _checkpoint_predictor()
     default_colormap = info.colormap
@@ -151,6 +161,10 @@ def main(argv):
   colormap_name = FLAGS.colormap or default_colormap
 
   tf.io.gfile.makedirs(FLAGS.output_dir)
+  if FLAGS.voc_submission:
+    print(submission.write(paths, _read_image, predict, FLAGS.output_dir),
+          flush=True)
+    return
   for path in paths:
     image = _read_image(path)
     labels = predict(image).numpy()

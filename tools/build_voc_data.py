@@ -1,7 +1,8 @@
 r"""Converts PASCAL VOC 2012 (and SBD, for train_aug) into sharded TFRecords.
 
-Writes train, val and trainval, and train_aug (10,582 images on the real
-data) when --sbd_root is given, as <split>-%05d-of-%05d.tfrecord files in
+Writes train, val and trainval, train_aug (10,582 images on the real data)
+when --sbd_root is given, and test (images only, no label feature) when
+ImageSets/Segmentation/test.txt is there, as <split>-%05d-of-%05d.tfrecord files in
 the original DeepLab's format. Every image and mask is checked first; a bad
 one stops the conversion with an error naming the file, or with --skip_bad
 is left out and reported.
@@ -9,6 +10,8 @@ is left out and reported.
     python -m tools.build_voc_data --voc_root=data/VOCdevkit \
         --sbd_root=data/benchmark_RELEASE --output_dir=data/voc/tfrecords
 """
+
+import os
 
 from absl import flags
 
@@ -39,9 +42,12 @@ def main(argv):
   if FLAGS.sbd_root:
     sbd_dir = voc.find_sbd(FLAGS.sbd_root)
     splits.append(voc.TRAIN_AUG)
-  conversion.convert(
-      {split: voc.samples(voc_dir, split, sbd_dir) for split in splits},
-      FLAGS.output_dir, voc.load_label, FLAGS.num_shards, FLAGS.skip_bad)
+  samples_by_split = {split: voc.samples(voc_dir, split, sbd_dir)
+                      for split in splits}
+  if os.path.isfile(voc.test_list(voc_dir)):
+    samples_by_split[voc.TEST] = voc.test_samples(voc_dir)
+  conversion.convert(samples_by_split, FLAGS.output_dir, voc.load_label,
+                     FLAGS.num_shards, FLAGS.skip_bad)
 
 
 if __name__ == '__main__':

@@ -56,12 +56,13 @@ class SplitSummary:
     return text
 
 
-def read_sample(sample, load_label):
+def read_sample(sample, load_label, read_image=image_files.read_rgb_image):
   """A sample's checked image and labels.
 
   Args:
     sample: a `Sample`.
     load_label: reads a mask file into a uint8 array [H, W] of labels.
+    read_image: reads an image file into an `image_files.RgbImage`.
 
   Returns:
     (`image_files.RgbImage`, uint8 labels [H, W] or None if unlabelled).
@@ -69,7 +70,7 @@ def read_sample(sample, load_label):
   Raises:
     image_files.BadSampleError: for a bad image or mask, or differing sizes.
   """
-  image = image_files.read_rgb_image(sample.image_path)
+  image = read_image(sample.image_path)
   if sample.label_path is None:
     return image, None
   label = load_label(sample.label_path)
@@ -81,16 +82,17 @@ def read_sample(sample, load_label):
   return image, label
 
 
-def _serialize(sample, load_label):
+def _serialize(sample, load_label, read_image):
   """The sample's serialized example, after checking image and label."""
-  image, label = read_sample(sample, load_label)
+  image, label = read_sample(sample, load_label, read_image)
   label_png = None if label is None else image_files.encode_png(label)
   return tfrecord.encode_example(image.data, image.format, sample.filename,
                                  image.height, image.width, label_png)
 
 
 def write_split(samples, split, output_dir, load_label, num_shards,
-                skip_bad=False, stream=sys.stderr):
+                skip_bad=False, stream=sys.stderr,
+                read_image=image_files.read_rgb_image):
   """Converts `samples` into `num_shards` TFRecord files of `split`.
 
   Args:
@@ -103,6 +105,8 @@ def write_split(samples, split, output_dir, load_label, num_shards,
     skip_bad: leave out bad samples (each reported to `stream`) instead of
       raising.
     stream: where the progress bar and skipped samples are reported.
+    read_image: reads an image file into an `image_files.RgbImage`,
+      raising `image_files.BadSampleError` for a bad one.
 
   Returns:
     A `SplitSummary`.
@@ -126,7 +130,7 @@ def write_split(samples, split, output_dir, load_label, num_shards,
   try:
     for index, sample in enumerate(samples):
       try:
-        example = _serialize(sample, load_label)
+        example = _serialize(sample, load_label, read_image)
       except image_files.BadSampleError as error:
         if not skip_bad:
           raise
@@ -155,19 +159,21 @@ def write_split(samples, split, output_dir, load_label, num_shards,
 
 
 def convert(samples_by_split, output_dir, load_label, num_shards,
-            skip_bad=False, stream=sys.stderr, out=sys.stdout):
+            skip_bad=False, stream=sys.stderr, out=sys.stdout,
+            read_image=image_files.read_rgb_image):
   """`write_split` for each split, then a summary of each on `out`.
 
   Args:
     samples_by_split: {split: sequence of `Sample`}.
-    output_dir, load_label, num_shards, skip_bad, stream: as `write_split`.
+    output_dir, load_label, num_shards, skip_bad, stream, read_image: as
+      `write_split`.
     out: where the summaries go.
 
   Returns:
     [`SplitSummary`] in the order of `samples_by_split`.
   """
   summaries = [write_split(samples, split, output_dir, load_label, num_shards,
-                           skip_bad, stream)
+                           skip_bad, stream, read_image)
                for split, samples in samples_by_split.items()]
   out.write(f'Wrote {output_dir}:\n')
   for summary in summaries:

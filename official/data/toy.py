@@ -13,17 +13,24 @@ exercised exactly as on the real data:
   Classes: `INFO` (background and three shapes).
 * Cityscapes (`write_cityscapes`): leftImg8bit/ and gtFine/ street scenes
   with real Cityscapes label ids, some of them ignored (ego vehicle, static).
+* COCO (`write_coco`): train2017/, val2017/ and annotations/instances_{train,
+  val}2017.json with real COCO category ids: polygons, compressed RLE, an
+  uncompressed RLE crowd region, overlapping instances, a category VOC does
+  not have, an image below the 1,000-pixel threshold and a grayscale JPEG.
 
 Everything follows from the seed.
 """
 
+import json
 import os
 
 import numpy as np
 from PIL import Image
+from pycocotools import mask as coco_mask
 import scipy.io
 
 from official.data import cityscapes
+from official.data import coco
 from official.data import colormap
 from official.data import dataset_info
 
@@ -240,6 +247,31 @@ def write_voc(output_dir, num_images=80, seed=0):
           'train_aug': len(voc_train) + len(sbd_only)}
 
 
+def write_voc_test(output_dir, num_images=4, seed=0):
+  """Adds the VOC test split to a `write_voc` layout: images, no masks.
+
+  Writes JPEGImages/2008_<n>.jpg and ImageSets/Segmentation/test.txt.
+
+  Args:
+    output_dir: the folder `write_voc` wrote.
+    num_images: number of test images.
+    seed: the seed everything is drawn from.
+
+  Returns:
+    The test ids.
+  """
+  rng = np.random.default_rng(seed)
+  voc_dir = os.path.join(output_dir, 'VOCdevkit', 'VOC2012')
+  ids = [f'2008_{index:06d}' for index in range(1, num_images + 1)]
+  for image_id in ids:
+    image, _, _ = shapes_scene(rng)
+    _save(Image.fromarray(image),
+          os.path.join(voc_dir, 'JPEGImages', f'{image_id}.jpg'), quality=90)
+  _write_list(os.path.join(voc_dir, 'ImageSets', 'Segmentation', 'test.txt'),
+              ids)
+  return ids
+
+
 def write_cityscapes(output_dir, num_images=40, seed=0):
   """Writes leftImg8bit/ and gtFine/ under `output_dir`.
 
@@ -273,4 +305,214 @@ def write_cityscapes(output_dir, num_images=40, seed=0):
           output_dir, 'leftImg8bit', split, city, f'{name}_leftImg8bit.png'))
       _save(Image.fromarray(label_ids), os.path.join(
           output_dir, 'gtFine', split, city, f'{name}_gtFine_labelIds.png'))
+  return counts
+
+
+# COCO: categories VOC does not have, with their COCO 2017 ids.
+_COCO_OTHER_CATEGORIES = ((25, 'giraffe'), (28, 'umbrella'))
+# The first train images, drawn the same for every seed and size so that
+# tests know their masks; boxes are (left, top, right, bottom), pixels
+# left <= x < right, top <= y < bottom.
+COCO_OVERLAP_IMAGE_ID = 1   # person and car overlap in 20x30 pixels; a
+                            # giraffe over the person's corner
+COCO_CROWD_IMAGE_ID = 2     # a person crowd with one person inside it
+COCO_SMALL_IMAGE_ID = 3     # 400 bottle pixels, a large giraffe: dropped
+COCO_GRAYSCALE_IMAGE_ID = 4
+COCO_IMAGE_SIZE = (96, 128)  # height, width of the four
+COCO_OVERLAP_BOXES = {'person': (20, 20, 70, 70), 'car': (50, 40, 100, 90),
+                      'giraffe': (0, 0, 30, 30)}
+COCO_CROWD_BOXES = {'crowd': (10, 10, 110, 60), 'person': (30, 20, 80, 55)}
+COCO_SMALL_BOXES = {'bottle': (5, 5, 25, 25), 'giraffe': (40, 20, 110, 90)}
+
+
+def _box_polygon(box):
+  left, top, right, bottom = box
+  return [float(v) for v in (left, top, right, top, right, bottom, left,
+                             bottom)]
+
+
+def _uncompressed_rle(mask):
+  """COCO's crowd encoding: run lengths in column-major order, from 0s."""
+  flat = mask.flatten(order='F').astype(np.uint8)
+  bounds = np.concatenate([[0], np.flatnonzero(np.diff(flat)) + 1,
+                           [flat.size]])
+  counts = ([0] if flat[0] else []) + np.diff(bounds).tolist()
+  return {'counts': [int(count) for count in counts],
+          'size': [int(mask.shape[0]), int(mask.shape[1])]}
+
+
+class _CocoImage:
+  """One toy COCO image: its canvas and annotations, drawn in order."""
+
+  def __init__(self, rng, height, width, category_colors):
+    self.height, self.width = int(height), int(width)
+    self._rng = rng
+    self._colors = category_colors
+    rows, columns = np.mgrid[:self.height, :self.width]
+    start, end = rng.integers(90, 170, (2, 3))
+    blend = (rows / self.height * rng.uniform(0, 1) + columns / self.width *
+             rng.uniform(0, 1))[..., None] / 2
+    self.canvas = start + (end - start) * blend
+    self.annotations = []
+
+  def _decode(self, segmentation):
+    if isinstance(segmentation, dict) and isinstance(segmentation['counts'],
+                                                     str):
+      rle = dict(segmentation, counts=segmentation['counts'].encode('ascii'))
+    else:
+      rle = coco_mask.frPyObjects(segmentation, self.height, self.width)
+      if isinstance(rle, list):
+        rle = coco_mask.merge(rle)
+    return coco_mask.decode(rle).astype(bool)
+
+  def add(self, category_id, segmentation, iscrowd=0):
+    """Paints and records an instance (or crowd) of a segmentation."""
+    mask = self._decode(segmentation)
+    color = _jittered(self._rng, self._colors[category_id])
+    if iscrowd:
+      # Many small figures with background between them.
+      rows, columns = np.mgrid[:self.height, :self.width]
+      mask_painted = mask & ((rows // 4 + columns // 4) % 2 == 0)
+    else:
+      mask_painted = mask
+    self.canvas = np.where(mask_painted[..., None], color, self.canvas)
+    rle = coco_mask.encode(np.asfortranarray(mask.astype(np.uint8)))
+    self.annotations.append({
+        'category_id': int(category_id), 'segmentation': segmentation,
+        'area': float(coco_mask.area(rle)),
+        'bbox': [float(v) for v in coco_mask.toBbox(rle)],
+        'iscrowd': int(iscrowd)})
+
+  def add_polygon_box(self, category_id, box):
+    self.add(category_id, [_box_polygon(box)])
+
+  def add_random(self, category_id, left, width, min_size,
+                 kinds=('square', 'disc', 'triangle')):
+    """A square or triangle (polygons) or a disc (compressed RLE)."""
+    size = int(self._rng.integers(min_size, min(width, self.height) - 1))
+    x = left + int(self._rng.integers(0, width - size))
+    y = int(self._rng.integers(0, self.height - size))
+    kind = kinds[self._rng.integers(len(kinds))]
+    if kind == 'square':
+      self.add_polygon_box(category_id, (x, y, x + size, y + size))
+    elif kind == 'triangle':
+      self.add(category_id, [[float(x + size / 2), float(y), float(x + size),
+                              float(y + size), float(x), float(y + size)]])
+    else:
+      rows, columns = np.mgrid[:self.height, :self.width]
+      radius = size / 2
+      disc = ((rows - y - radius) ** 2 + (columns - x - radius) ** 2 <=
+              radius ** 2)
+      rle = coco_mask.encode(np.asfortranarray(disc.astype(np.uint8)))
+      self.add(category_id, {'size': rle['size'],
+                             'counts': rle['counts'].decode('ascii')})
+
+  def pixels(self):
+    return _noisy(self._rng, self.canvas)
+
+
+def _coco_random_image(rng, category_colors, voc_ids, other_ids):
+  """Two side-by-side cells: a VOC instance large enough to keep the image,
+  then a VOC instance, another category or nothing."""
+  image = _CocoImage(rng, rng.integers(96, 129), rng.integers(112, 161),
+                     category_colors)
+  cell = image.width // 2
+  # A disc of diameter 40 covers 1,257 pixels, a square 1,600: kept.
+  image.add_random(int(rng.choice(voc_ids)), 0, cell, min_size=40,
+                   kinds=('square', 'disc'))
+  second = rng.integers(3)
+  if second == 0:
+    image.add_random(int(rng.choice(voc_ids)), cell, cell, min_size=10)
+  elif second == 1:
+    image.add_random(int(rng.choice(other_ids)), cell, cell, min_size=10)
+  return image
+
+
+def _coco_fixed_images(rng, category_colors):
+  """{image id: `_CocoImage`} of the four fixed train images."""
+  ids = {name: category_id for category_id, name, _ in coco.VOC_CATEGORIES}
+  ids.update({name: category_id for category_id, name in
+              _COCO_OTHER_CATEGORIES})
+  images = {}
+  for image_id in (COCO_OVERLAP_IMAGE_ID, COCO_CROWD_IMAGE_ID,
+                   COCO_SMALL_IMAGE_ID, COCO_GRAYSCALE_IMAGE_ID):
+    images[image_id] = _CocoImage(rng, *COCO_IMAGE_SIZE,
+                                  category_colors=category_colors)
+  for name in ('person', 'car', 'giraffe'):
+    images[COCO_OVERLAP_IMAGE_ID].add_polygon_box(ids[name],
+                                                  COCO_OVERLAP_BOXES[name])
+  crowd = np.zeros(COCO_IMAGE_SIZE, bool)
+  left, top, right, bottom = COCO_CROWD_BOXES['crowd']
+  crowd[top:bottom, left:right] = True
+  images[COCO_CROWD_IMAGE_ID].add(ids['person'], _uncompressed_rle(crowd),
+                                  iscrowd=1)
+  images[COCO_CROWD_IMAGE_ID].add_polygon_box(ids['person'],
+                                              COCO_CROWD_BOXES['person'])
+  for name in ('bottle', 'giraffe'):
+    images[COCO_SMALL_IMAGE_ID].add_polygon_box(ids[name],
+                                                COCO_SMALL_BOXES[name])
+  images[COCO_GRAYSCALE_IMAGE_ID].add_polygon_box(ids['dog'],
+                                                  (10, 10, 60, 60))
+  return images
+
+
+def write_coco(output_dir, num_images=24, seed=0):
+  """Writes train2017/, val2017/ and annotations/ under `output_dir`.
+
+  Two thirds of the images are train, starting with the four fixed ones
+  (`COCO_*_IMAGE_ID`); the rest are val. Every image but
+  `COCO_SMALL_IMAGE_ID` has more than 1,000 VOC-class pixels.
+
+  Args:
+    output_dir: the folder to write into.
+    num_images: number of images, at least 6.
+    seed: the seed everything is drawn from.
+
+  Returns:
+    {split: number of images}.
+  """
+  if num_images < 6:
+    raise ValueError(f'num_images must be at least 6, got {num_images}.')
+  rng = np.random.default_rng(seed)
+  palette = colormap.pascal_colormap()
+  category_colors = {category_id: palette[voc_class] for category_id, voc_class
+                     in coco.VOC_CLASS_OF_CATEGORY.items()}
+  category_colors.update({category_id: (230, 200, 40) for category_id, _ in
+                          _COCO_OTHER_CATEGORIES})
+  categories = [{'id': category_id, 'name': name} for category_id, name in
+                sorted([(category_id, name) for category_id, name, _ in
+                        coco.VOC_CATEGORIES] + list(_COCO_OTHER_CATEGORIES))]
+  voc_ids = sorted(coco.VOC_CLASS_OF_CATEGORY)
+  other_ids = [category_id for category_id, _ in _COCO_OTHER_CATEGORIES]
+
+  images = _coco_fixed_images(rng, category_colors)
+  for image_id in range(len(images) + 1, num_images + 1):
+    images[image_id] = _coco_random_image(rng, category_colors, voc_ids,
+                                          other_ids)
+  num_train = max(COCO_GRAYSCALE_IMAGE_ID + 1, num_images * 2 // 3)
+  counts = {'train': num_train, 'val': num_images - num_train}
+  annotation_id = 0
+  for split, image_ids in (('train', range(1, num_train + 1)),
+                           ('val', range(num_train + 1, num_images + 1))):
+    folder = coco.SPLITS[split]
+    dataset = {'info': {'description': 'toy COCO'}, 'licenses': [],
+               'images': [], 'annotations': [], 'categories': categories}
+    for image_id in image_ids:
+      image = images[image_id]
+      file_name = f'{image_id:012d}.jpg'
+      picture = Image.fromarray(image.pixels())
+      if image_id == COCO_GRAYSCALE_IMAGE_ID:
+        picture = picture.convert('L')
+      _save(picture, os.path.join(output_dir, folder, file_name), quality=90)
+      dataset['images'].append({'id': image_id, 'file_name': file_name,
+                                'height': image.height,
+                                'width': image.width})
+      for annotation in image.annotations:
+        annotation_id += 1
+        dataset['annotations'].append(
+            dict(annotation, id=annotation_id, image_id=image_id))
+    path = os.path.join(output_dir, 'annotations', f'instances_{folder}.json')
+    os.makedirs(os.path.dirname(path), exist_ok=True)
+    with open(path, 'w') as f:
+      json.dump(dataset, f)
   return counts

@@ -12,6 +12,10 @@ Layouts read, as published:
 `train_aug` is the usual 10,582-image training set: SBD train + SBD val +
 VOC train, minus VOC val. Its VOC ids take their VOC masks, the others
 their SBD masks; every image comes from JPEGImages.
+
+`test` (ImageSets/Segmentation/test.txt, 1,456 images of the separate test
+download unpacked into the same VOC2012 folder) has no masks: its examples
+have no label feature, as the TFRecord schema allows.
 """
 
 import os
@@ -42,6 +46,8 @@ INFO = dataset_info.DatasetInfo(
 # Splits with a list in ImageSets/Segmentation.
 VOC_SPLITS = ('train', 'val', 'trainval')
 TRAIN_AUG = 'train_aug'
+# The test server's split: images only.
+TEST = 'test'
 
 
 def _find(root, candidates, marker, flag):
@@ -99,6 +105,22 @@ def sbd_split_ids(sbd_dir):
   """{split: ids} of SBD's train and val lists."""
   return {split: read_ids(os.path.join(sbd_dir, f'{split}.txt'))
           for split in ('train', 'val')}
+
+
+def test_list(voc_dir):
+  """ImageSets/Segmentation/test.txt of a VOC2012 folder."""
+  return os.path.join(voc_dir, 'ImageSets', 'Segmentation', f'{TEST}.txt')
+
+
+def test_samples(voc_dir):
+  """The unlabelled `conversion.Sample`s of the test split.
+
+  Raises:
+    FileNotFoundError: if test.txt is missing.
+  """
+  return [conversion.Sample(
+      image_id, os.path.join(voc_dir, 'JPEGImages', f'{image_id}.jpg'))
+          for image_id in read_ids(test_list(voc_dir))]
 
 
 def train_aug_ids(voc_ids, sbd_ids):

@@ -137,6 +137,24 @@ class VocTest(tf.test.TestCase):
     with self.assertRaisesRegex(ValueError, '--sbd_root'):
       voc.samples(voc.find_voc2012(root), 'train_aug')
 
+  def test_test_split_has_images_and_no_masks(self):
+    root = fixtures.temporary_dir()
+    toy.write_voc(root, num_images=5, seed=0)
+    test_ids = toy.write_voc_test(root, num_images=2, seed=1)
+    voc_dir = voc.find_voc2012(root)
+    samples = voc.test_samples(voc_dir)
+    self.assertEqual([sample.filename for sample in samples], test_ids)
+    self.assertEqual({sample.label_path for sample in samples}, {None})
+    output_dir = os.path.join(root, 'out')
+    conversion.convert({voc.TEST: samples}, output_dir, voc.load_label, 1,
+                       stream=io.StringIO(), out=io.StringIO())
+    source = tfrecord.TFRecordSource(output_dir, voc.TEST)
+    for element, image_id in zip(source.records().map(source.decode),
+                                 test_ids):
+      self.assertEqual(element['filename'].numpy().decode(), image_id)
+      self.assertEqual(element['label'].shape, (0, 0, 1))
+      self.assertEqual(element['image'].shape[-1], 3)
+
 
 if __name__ == '__main__':
   tf.test.main()
