@@ -25,7 +25,7 @@ class BuildCocoDataTest(tf.test.TestCase):
     self.assertIn('val: kept 3 of 3 images, dropped 0', result.stdout)
     self.assertIn('train: 5 examples in 2 shards', result.stdout)
     self.assertIn('val: 3 examples in 2 shards', result.stdout)
-    self.assertIn('[##############################] 5/5', result.stderr)
+    self.assertRegex(result.stderr, r'train: 100%\|#+\| 5/5 ')
     self.assertEqual(
         sum(1 for _ in tf.data.TFRecordDataset(tf.io.gfile.glob(
             os.path.join(output_dir, 'train-*-of-00002.tfrecord')))), 5)
