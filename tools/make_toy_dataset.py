@@ -2,7 +2,7 @@ r"""Writes a small synthetic dataset in the VOC or Cityscapes folder layout.
 
 VOC: VOCdevkit/VOC2012 and SBD's benchmark_RELEASE under --output_dir, four
 classes (background, square, disc, triangle). Cityscapes: leftImg8bit/ and
-gtFine/ with real label ids. The same --seed writes the same images.
+gtFine/ with real label ids, and train_extra with gtCoarse masks. The same --seed writes the same images.
 
     python -m tools.make_toy_dataset --output_dir=data/toy/voc --layout=voc
     python -m tools.build_voc_data --voc_root=data/toy/voc \

@@ -86,6 +86,12 @@ class BuildCityscapesDataTest(tf.test.TestCase):
     for split in ('train', 'val', 'test'):
       self.assertIn(f'{split}: {counts[split]} examples in 3 shards',
                     result.stdout)
+    # The original's coarse splits: fine train (and val) plus train_extra.
+    extra = counts['train_extra']
+    self.assertIn(f'train_coarse: {counts["train"] + extra} examples in 3 '
+                  'shards', result.stdout)
+    self.assertIn(f'trainval_coarse: {counts["train"] + counts["val"] + extra}'
+                  ' examples in 3 shards', result.stdout)
 
   def test_missing_flag(self):
     result = _run('tools.build_cityscapes_data', '--output_dir=/tmp/out')
