@@ -16,6 +16,10 @@ exercised exactly as on the real data:
   and a train_extra set with gtCoarse masks (label id 0, unlabeled, along
   every region's border, as coarse polygons leave it).
 
+* ADE20K (`write_ade20k`): ADEChallengeData2016/images/*.jpg and
+  annotations/*.png of the VOC-style scenes with ADE20K class indices, 0
+  ("other", ignored) on the shapes' boundaries.
+
 Everything follows from the seed.
 """
 
@@ -311,3 +315,40 @@ def _write_cityscapes_coarse(output_dir, rng, count):
     _save_street_scene(output_dir, 'train_extra', name, image,
                        coarse_label_ids(label_ids), 'gtCoarse')
   return count
+
+
+# ADE20K class index of each toy class: wall, person, car, chair.
+_ADE20K_CLASSES = (1, 13, 21, 20)
+
+
+def write_ade20k(output_dir, num_images=20, seed=0):
+  """Writes ADEChallengeData2016/ under `output_dir`.
+
+  Three quarters of the images are training, the rest validation.
+
+  Args:
+    output_dir: the folder to write into.
+    num_images: number of images, at least 2.
+    seed: the seed everything is drawn from.
+
+  Returns:
+    {split: number of images}: train, val.
+  """
+  if num_images < 2:
+    raise ValueError(f'num_images must be at least 2, got {num_images}.')
+  rng = np.random.default_rng(seed)
+  lookup = np.zeros(256, np.uint8)  # 255 (boundary) -> 0 (other).
+  lookup[:len(_ADE20K_CLASSES)] = _ADE20K_CLASSES
+  num_train = max(1, num_images * 3 // 4)
+  counts = {'train': num_train, 'val': num_images - num_train}
+  root = os.path.join(output_dir, 'ADEChallengeData2016')
+  for split, folder, prefix in (('train', 'training', 'ADE_train'),
+                                ('val', 'validation', 'ADE_val')):
+    for index in range(1, counts[split] + 1):
+      image, _, with_boundaries = shapes_scene(rng)
+      name = f'{prefix}_{index:08d}'
+      _save(Image.fromarray(image),
+            os.path.join(root, 'images', folder, f'{name}.jpg'), quality=90)
+      _save(Image.fromarray(lookup[with_boundaries]),
+            os.path.join(root, 'annotations', folder, f'{name}.png'))
+  return counts

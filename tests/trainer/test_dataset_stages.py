@@ -10,6 +10,7 @@ import numpy as np
 import tensorflow as tf
 
 from official import cli
+from official.data import ade20k
 from official.data import cityscapes
 from official.data import conversion
 from official.data import toy
@@ -18,6 +19,7 @@ from official.trainer import trainer
 from tests.trainer import tiny_model
 
 _COARSE_CONFIG = 'gin_configs/cityscapes/xception65_decoder_sc_os16_coarse.gin'
+_ADE20K_CONFIG = 'gin_configs/ade20k/xception65_decoder_sc_os8.gin'
 
 
 def _tiny_bindings(data_dir):
@@ -65,6 +67,38 @@ class CityscapesCoarseStageTest(tf.test.TestCase):
     self.assertTrue(all(np.isfinite(list(result.losses.values()))))
     # The whole train_fine model was the starting point (init_mode 'all').
     self.assertAllEqual(result.model.logits.kernel, train_fine.logits.kernel)
+
+
+
+class Ade20kTest(tf.test.TestCase):
+
+  def tearDown(self):
+    gin.clear_config()
+    super().tearDown()
+
+  def test_trains_a_few_steps(self):
+    root = os.path.join(self.get_temp_dir(), 'ade20k')
+    toy.write_ade20k(root, num_images=4, seed=0)
+    root = ade20k.find_root(root)
+    data_dir = os.path.join(self.get_temp_dir(), 'tfrecords')
+    conversion.convert(
+        {split: ade20k.samples(root, split) for split in ade20k.SPLIT_FOLDERS},
+        data_dir, ade20k.load_label, num_shards=1, stream=io.StringIO(),
+        out=io.StringIO())
+    cli.parse_gin([os.path.join(cli.REPO_ROOT, _ADE20K_CONFIG)],
+                  _tiny_bindings(data_dir) + [
+                      'DeepLab.output_stride = 16',
+                      'DeepLab.atrous_rates = (6,)'])
+    # Crops pad with the ignore label 0, so that every label is in range.
+    self.assertEqual(gin.query_parameter('train_dataset.ignore_label'), 0)
+    result = trainer.train(
+        os.path.join(self.get_temp_dir(), 'run'),
+        tf.distribute.OneDeviceStrategy('/cpu:0'), train_steps=2, seed=2,
+        checkpoint_every_n_steps=100, summary_every_n_steps=100,
+        image_summary_every_n_steps=100)
+    self.assertEqual(result.step, 2)
+    self.assertEqual(result.model.num_classes, 151)
+    self.assertTrue(all(np.isfinite(list(result.losses.values()))))
 
 
 if __name__ == '__main__':

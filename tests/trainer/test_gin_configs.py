@@ -21,6 +21,7 @@ _MACROS = ('DATA_DIR', 'TRAIN_STEPS', 'BATCH_SIZE', 'CROP_SIZE', 'NUM_CLASSES')
 _PROTOCOLS = {
     'voc': ('train_aug', 30000, 16, [513, 513], [513, 513]),
     'cityscapes': ('train', 90000, 16, [769, 769], [1025, 2049]),
+    'ade20k': ('train', 150000, 16, [513, 513], None),
 }
 # Fine-tuning stages: (train split, base learning rate).
 _STAGES = {
