@@ -7,6 +7,9 @@ For each input image NAME.EXT, writes into --output_dir:
   NAME_color.png    the classes in the dataset's colours
   NAME_overlay.png  the colours blended over the image
 
+and with --cityscapes_label_ids also cityscapes_results/NAME.png, the label
+ids alone: the folder the Cityscapes test server takes.
+
 The model is an exported SavedModel (--export_dir; its evaluation protocol
 was fixed at export) or a checkpoint with its experiment's gin config
 (--model_dir or --checkpoint, plus the eval protocol flags); a checkpoint's
@@ -176,6 +179,10 @@ def main(argv):
     _write_png(f'{name}_label.png', _raw_labels(labels, path)[..., np.newaxis])
     _write_png(f'{name}_color.png', colors)
     _write_png(f'{name}_overlay.png', np.round(overlay).astype(np.uint8))
+    if FLAGS.cityscapes_label_ids:
+      result = cityscapes.result_path(FLAGS.output_dir, path)
+      tf.io.gfile.makedirs(os.path.dirname(result))
+      _write_png(result, _raw_labels(labels, path)[..., np.newaxis])
   print(f'Wrote NAME_label.png, NAME_color.png and NAME_overlay.png of '
         f'{len(paths)} images to {FLAGS.output_dir}.', flush=True)
 

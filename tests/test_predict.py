@@ -130,6 +130,14 @@ class PredictBinaryTest(tf.test.TestCase):
       self.assertEqual(labels.max(), 33)
       self.assertAllEqual(colors, colormap.cityscapes_colormap()[train_ids])
       self.assertAllClose(overlay, 0.75 * image + 0.25 * colors, atol=0.5)
+    # The server's folder: the label ids alone, under each image's name.
+    results = os.path.join(output_dir, cityscapes.RESULTS_FOLDER)
+    self.assertEqual(sorted(os.listdir(results)),
+                     sorted(f'{name}.png' for name in self.images))
+    for name in self.images:
+      labels, _, _ = self._outputs(output_dir, name)
+      self.assertAllEqual(_read_png(os.path.join(results, f'{name}.png')),
+                          labels)
 
   def test_bad_inputs_are_one_line_errors(self):
     unreadable = os.path.join(self.input_dir, 'broken.jpg')

@@ -1,8 +1,12 @@
-r"""Converts Cityscapes (fine annotations) into sharded TFRecords.
+r"""Converts Cityscapes (fine, and coarse when present) into sharded TFRecords.
 
 Writes train, val and test as <split>-%05d-of-%05d.tfrecord files in the
 original DeepLab's format, with the masks' label ids mapped to the 19 train
-ids (255 for every other id); test has images only. Every image and mask is
+ids (255 for every other id); test has images only. With
+leftImg8bit/train_extra and gtCoarse/ there, it also writes train_coarse
+(train + train_extra) and trainval_coarse (train + val + train_extra), the
+train_extra images with their coarse masks (official/data/cityscapes.py
+maps these names to the original's). Every image and mask is
 checked first; a bad one stops the conversion with an error naming the
 file, or with --skip_bad is left out and reported.
 
@@ -17,7 +21,8 @@ from official.data import cityscapes
 from official.data import conversion
 
 flags.DEFINE_string('cityscapes_root', None,
-                    'The folder holding leftImg8bit/ and gtFine/.')
+                    'The folder holding leftImg8bit/ and gtFine/ (and '
+                    'gtCoarse/ for the coarse splits).')
 flags.DEFINE_string('output_dir', None, 'Where to write the TFRecords.')
 flags.DEFINE_integer('num_shards', 10, 'Files per split.', lower_bound=1)
 flags.DEFINE_bool('skip_bad', False,
@@ -32,7 +37,7 @@ def main(argv):
   cli.reject_gin()
   root = cityscapes.find_root(FLAGS.cityscapes_root)
   conversion.convert(
-      {split: cityscapes.samples(root, split) for split in cityscapes.SPLITS},
+      cityscapes.all_samples(root),
       FLAGS.output_dir, cityscapes.load_label, FLAGS.num_shards,
       FLAGS.skip_bad)
 

@@ -2,9 +2,10 @@ r"""Writes a small synthetic dataset in the VOC, Cityscapes or COCO layout.
 
 VOC: VOCdevkit/VOC2012 and SBD's benchmark_RELEASE under --output_dir, four
 classes (background, square, disc, triangle). Cityscapes: leftImg8bit/ and
-gtFine/ with real label ids. COCO: train2017/, val2017/ and
-annotations/instances_*2017.json (polygons, RLE, a crowd, overlaps). The
-same --seed writes the same images.
+gtFine/ with real label ids, and train_extra with gtCoarse masks. COCO:
+train2017/, val2017/ and annotations/instances_*2017.json (polygons, RLE, a
+crowd, overlaps). ADE20K: ADEChallengeData2016/ with ADE20K class indices.
+The same --seed writes the same images.
 
     python -m tools.make_toy_dataset --output_dir=data/toy/voc --layout=voc
     python -m tools.build_voc_data --voc_root=data/toy/voc \
@@ -17,18 +18,18 @@ from official import cli
 from official.data import toy
 
 flags.DEFINE_string('output_dir', None, 'Where to write the dataset.')
-flags.DEFINE_enum('layout', None, ['voc', 'cityscapes', 'coco'],
+flags.DEFINE_enum('layout', None, ['voc', 'cityscapes', 'coco', 'ade20k'],
                   'The folder layout and file formats to write.')
 flags.DEFINE_integer('num_images', None,
                      'Number of images (default: 80 for voc, 40 for '
-                     'cityscapes, 24 for coco).', lower_bound=1)
+                     'cityscapes, 24 for coco, 20 for ade20k).', lower_bound=1)
 flags.DEFINE_integer('seed', 0, 'Seed of everything drawn.')
 
 FLAGS = flags.FLAGS
 
 _WRITERS = {'voc': (toy.write_voc, 80), 'cityscapes': (toy.write_cityscapes,
-                                                       40)}
-_WRITERS['coco'] = (toy.write_coco, 24)
+                                                       40),
+            'coco': (toy.write_coco, 24), 'ade20k': (toy.write_ade20k, 20)}
 
 
 def main(argv):

@@ -15,6 +15,7 @@ import dataclasses
 
 import gin
 
+from official.data import ade20k
 from official.data import cityscapes
 from official.data import dataset_info as dataset_info_lib
 from official.data import toy
@@ -25,7 +26,7 @@ def _default_class_names(num_classes):
 
 
 DATASETS = {info.name: info for info in (voc.INFO, cityscapes.INFO,
-                                         toy.INFO)}
+                                         toy.INFO, ade20k.INFO)}
 
 
 @gin.configurable

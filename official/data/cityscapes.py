@@ -1,13 +1,29 @@
-"""Cityscapes fine annotations, as published.
+"""Cityscapes fine and coarse annotations, as published.
 
 Layout read:
 
   leftImg8bit/<split>/<city>/<city>_<seq>_<frame>_leftImg8bit.png
   gtFine/<split>/<city>/<city>_<seq>_<frame>_gtFine_labelIds.png
+  gtCoarse/train_extra/<city>/<city>_<seq>_<frame>_gtCoarse_labelIds.png
 
-Masks hold Cityscapes label ids (0-33); training uses the 19 evaluated
-classes' train ids (reference §8.2), every other id becomes 255 (ignored).
-The test split's masks are placeholders, so only its images are converted.
+Masks hold Cityscapes label ids (0-33), fine and coarse alike; training uses
+the 19 evaluated classes' train ids (reference §8.2), every other id becomes
+255 (ignored). The test split's masks are placeholders, so only its images
+are converted: its examples carry no label (an empty
+`image/segmentation/class/encoded`), which the pipelines read as all
+ignored.
+
+Our split names and the original's (protocols.md §2):
+
+  train            train_fine       2975  gtFine train
+  val              val_fine          500  gtFine val
+  test             test_fine        1525  images only
+  train_coarse     train_coarse    22973  gtFine train + gtCoarse train_extra
+  trainval_coarse  trainval_coarse 23473  gtFine train + val + gtCoarse
+                                          train_extra
+
+The coarse splits are written when leftImg8bit/train_extra and
+gtCoarse/train_extra are there.
 """
 
 import glob
@@ -31,7 +47,8 @@ INFO = dataset_info.DatasetInfo(
     num_classes=len(CLASS_NAMES),
     ignore_label=IGNORE_LABEL,
     class_names=CLASS_NAMES,
-    split_sizes={'train': 2975, 'val': 500, 'test': 1525},
+    split_sizes={'train': 2975, 'val': 500, 'test': 1525,
+                 'train_coarse': 22973, 'trainval_coarse': 23473},
     colormap='cityscapes')
 
 SPLITS = ('train', 'val', 'test')
@@ -46,6 +63,29 @@ NUM_LABEL_IDS = 34
 
 _IMAGE_SUFFIX = '_leftImg8bit.png'
 _LABEL_SUFFIX = '_gtFine_labelIds.png'
+
+# The splits with coarse annotations: the fine splits they include, plus
+# every train_extra image with its gtCoarse mask.
+COARSE_SPLITS = {'train_coarse': ('train',), 'trainval_coarse': ('train', 'val')}
+_EXTRA = 'train_extra'
+_COARSE_LABEL_SUFFIX = '_gtCoarse_labelIds.png'
+
+
+# The folder of label-id PNGs to submit to the test server, one per image.
+RESULTS_FOLDER = 'cityscapes_results'
+
+
+def result_path(output_dir, image_path):
+  """Where the server-ready label-id PNG of `image_path` goes.
+
+  The server (cityscapesScripts' evalPixelLevelSemanticLabeling) takes, for
+  each image, the one file of the results folder, searched recursively,
+  matching `<city>_<seq>_<frame>*.png`; the image's own name,
+  `<city>_<seq>_<frame>_leftImg8bit.png`, is such a file, and the folder
+  holds nothing else.
+  """
+  name = os.path.splitext(os.path.basename(image_path))[0]
+  return os.path.join(output_dir, RESULTS_FOLDER, name + '.png')
 
 
 def train_id_lookup():
@@ -101,7 +141,13 @@ def samples(root, split):
   if split not in SPLITS:
     raise ValueError(f'Unknown Cityscapes split {split!r}; expected one of '
                      f'{", ".join(SPLITS)}.')
-  image_dir = os.path.join(root, 'leftImg8bit', split)
+  labels = None if split in UNLABELLED_SPLITS else ('gtFine', _LABEL_SUFFIX)
+  return _samples(root, split, labels)
+
+
+def _samples(root, folder, labels):
+  """Samples of leftImg8bit/<folder>, masks from (annotations, suffix)."""
+  image_dir = os.path.join(root, 'leftImg8bit', folder)
   if not os.path.isdir(image_dir):
     raise FileNotFoundError(f'{image_dir}: no such folder.')
   result = []
@@ -110,15 +156,51 @@ def samples(root, split):
     city = os.path.basename(os.path.dirname(image_path))
     name = os.path.basename(image_path)[:-len(_IMAGE_SUFFIX)]
     label_path = None
-    if split not in UNLABELLED_SPLITS:
-      label_path = os.path.join(root, 'gtFine', split, city,
-                                name + _LABEL_SUFFIX)
+    if labels:
+      annotations, suffix = labels
+      label_path = os.path.join(root, annotations, folder, city, name + suffix)
     result.append(conversion.Sample(name, image_path, label_path))
   return result
 
 
+def has_coarse(root):
+  """Whether `root` holds the coarse train_extra set.
+
+  Raises:
+    FileNotFoundError: if it holds its images or its masks but not both.
+  """
+  images = os.path.join(root, 'leftImg8bit', _EXTRA)
+  masks = os.path.join(root, 'gtCoarse', _EXTRA)
+  if os.path.isdir(images) != os.path.isdir(masks):
+    present, missing = (images, masks) if os.path.isdir(images) else (
+        masks, images)
+    raise FileNotFoundError(f'{missing}: no such folder, though {present} '
+                            'is there; the coarse splits need both.')
+  return os.path.isdir(images)
+
+
+def coarse_samples(root, split):
+  """The samples of a coarse split (a key of `COARSE_SPLITS`): its fine
+  splits' samples, then train_extra's with their gtCoarse masks."""
+  fine = [sample for fine_split in COARSE_SPLITS[split]
+          for sample in samples(root, fine_split)]
+  return fine + _samples(root, _EXTRA, ('gtCoarse', _COARSE_LABEL_SUFFIX))
+
+
+def all_samples(root):
+  """{split: samples} of every split `root` holds, coarse ones included."""
+  result = {split: samples(root, split) for split in SPLITS}
+  if has_coarse(root):
+    result.update({split: coarse_samples(root, split)
+                   for split in COARSE_SPLITS})
+  return result
+
+
 def load_label(path):
-  """Train ids of a `*_gtFine_labelIds.png`, uint8 [H, W].
+  """Train ids of a `*_gtFine_labelIds.png` or `*_gtCoarse_labelIds.png`.
+
+  Returns:
+    uint8 [H, W].
 
   Raises:
     image_files.BadSampleError: for a missing, corrupt or colour mask, or

@@ -12,11 +12,16 @@ exercised exactly as on the real data:
   train and val, so that `train_aug` has something to add and to remove.
   Classes: `INFO` (background and three shapes).
 * Cityscapes (`write_cityscapes`): leftImg8bit/ and gtFine/ street scenes
-  with real Cityscapes label ids, some of them ignored (ego vehicle, static).
+  with real Cityscapes label ids, some of them ignored (ego vehicle, static),
+  and a train_extra set with gtCoarse masks (label id 0, unlabeled, along
+  every region's border, as coarse polygons leave it).
 * COCO (`write_coco`): train2017/, val2017/ and annotations/instances_{train,
   val}2017.json with real COCO category ids: polygons, compressed RLE, an
   uncompressed RLE crowd region, overlapping instances, a category VOC does
   not have, an image below the 1,000-pixel threshold and a grayscale JPEG.
+* ADE20K (`write_ade20k`): ADEChallengeData2016/images/*.jpg and
+  annotations/*.png of the VOC-style scenes with ADE20K class indices, 0
+  ("other", ignored) on the shapes' boundaries.
 
 Everything follows from the seed.
 """
@@ -56,7 +61,9 @@ _STREET_COLORS = {
     _CAR: (20, 20, 150), _EGO_VEHICLE: (30, 30, 30), _STATIC: (120, 100, 60),
 }
 _CITIES = {'train': ('aachen', 'bochum'), 'val': ('frankfurt',),
-           'test': ('berlin',)}
+           'test': ('berlin',), 'train_extra': ('augsburg', 'bad-honnef')}
+# Width of the unlabelled border of the coarse masks' regions.
+_COARSE_BORDER = 3
 
 
 def _noisy(rng, canvas):
@@ -273,18 +280,20 @@ def write_voc_test(output_dir, num_images=4, seed=0):
 
 
 def write_cityscapes(output_dir, num_images=40, seed=0):
-  """Writes leftImg8bit/ and gtFine/ under `output_dir`.
+  """Writes leftImg8bit/, gtFine/ and gtCoarse/ under `output_dir`.
 
-  60% of the images are train, 20% val, the rest test (whose gtFine masks
-  are placeholders of zeros, as in the real release).
+  Of the `num_images` finely annotated images 60% are train, 20% val, the
+  rest test (whose gtFine masks are placeholders of zeros, as in the real
+  release); a quarter as many again (at least one) are train_extra, with
+  coarse masks only.
 
   Args:
     output_dir: the folder to write into.
-    num_images: number of images, at least 3.
+    num_images: number of finely annotated images, at least 3.
     seed: the seed everything is drawn from.
 
   Returns:
-    {split: number of images}.
+    {folder: number of images}: train, val, test, train_extra.
   """
   if num_images < 3:
     raise ValueError(f'num_images must be at least 3, got {num_images}.')
@@ -294,17 +303,85 @@ def write_cityscapes(output_dir, num_images=40, seed=0):
   counts = {'train': num_train, 'val': num_val,
             'test': num_images - num_train - num_val}
   for split, count in counts.items():
-    cities = _CITIES[split]
-    for index in range(count):
-      city = cities[index % len(cities)]
-      name = f'{city}_{index // len(cities):06d}_000019'
-      image, label_ids = street_scene(rng)
+    for name, image, label_ids in _street_scenes(rng, split, count):
       if split in cityscapes.UNLABELLED_SPLITS:
         label_ids = np.zeros_like(label_ids)
-      _save(Image.fromarray(image), os.path.join(
-          output_dir, 'leftImg8bit', split, city, f'{name}_leftImg8bit.png'))
-      _save(Image.fromarray(label_ids), os.path.join(
-          output_dir, 'gtFine', split, city, f'{name}_gtFine_labelIds.png'))
+      _save_street_scene(output_dir, split, name, image, label_ids, 'gtFine')
+  counts['train_extra'] = _write_cityscapes_coarse(output_dir, rng,
+                                                   max(1, num_images // 4))
+  return counts
+
+
+def _street_scenes(rng, folder, count):
+  """(name, image, label ids) of `count` scenes in `folder`'s cities."""
+  cities = _CITIES[folder]
+  for index in range(count):
+    city = cities[index % len(cities)]
+    image, label_ids = street_scene(rng)
+    yield f'{city}_{index // len(cities):06d}_000019', image, label_ids
+
+
+def _save_street_scene(output_dir, folder, name, image, label_ids,
+                       annotations):
+  city = name.rsplit('_', 2)[0]
+  _save(Image.fromarray(image), os.path.join(
+      output_dir, 'leftImg8bit', folder, city, f'{name}_leftImg8bit.png'))
+  _save(Image.fromarray(label_ids), os.path.join(
+      output_dir, annotations, folder, city,
+      f'{name}_{annotations}_labelIds.png'))
+
+
+def coarse_label_ids(label_ids):
+  """Coarse masks of fine label ids: 0 (unlabeled) along region borders."""
+  border = np.zeros(label_ids.shape, bool)
+  for _ in range(_COARSE_BORDER):
+    border |= _inner_boundary(np.where(border, 0, label_ids),
+                              np.ones_like(border))
+  return np.where(border, 0, label_ids).astype(np.uint8)
+
+
+def _write_cityscapes_coarse(output_dir, rng, count):
+  """Writes leftImg8bit/train_extra and gtCoarse/train_extra; their count."""
+  for name, image, label_ids in _street_scenes(rng, 'train_extra', count):
+    _save_street_scene(output_dir, 'train_extra', name, image,
+                       coarse_label_ids(label_ids), 'gtCoarse')
+  return count
+
+
+# ADE20K class index of each toy class: wall, person, car, chair.
+_ADE20K_CLASSES = (1, 13, 21, 20)
+
+
+def write_ade20k(output_dir, num_images=20, seed=0):
+  """Writes ADEChallengeData2016/ under `output_dir`.
+
+  Three quarters of the images are training, the rest validation.
+
+  Args:
+    output_dir: the folder to write into.
+    num_images: number of images, at least 2.
+    seed: the seed everything is drawn from.
+
+  Returns:
+    {split: number of images}: train, val.
+  """
+  if num_images < 2:
+    raise ValueError(f'num_images must be at least 2, got {num_images}.')
+  rng = np.random.default_rng(seed)
+  lookup = np.zeros(256, np.uint8)  # 255 (boundary) -> 0 (other).
+  lookup[:len(_ADE20K_CLASSES)] = _ADE20K_CLASSES
+  num_train = max(1, num_images * 3 // 4)
+  counts = {'train': num_train, 'val': num_images - num_train}
+  root = os.path.join(output_dir, 'ADEChallengeData2016')
+  for split, folder, prefix in (('train', 'training', 'ADE_train'),
+                                ('val', 'validation', 'ADE_val')):
+    for index in range(1, counts[split] + 1):
+      image, _, with_boundaries = shapes_scene(rng)
+      name = f'{prefix}_{index:08d}'
+      _save(Image.fromarray(image),
+            os.path.join(root, 'images', folder, f'{name}.jpg'), quality=90)
+      _save(Image.fromarray(lookup[with_boundaries]),
+            os.path.join(root, 'annotations', folder, f'{name}.png'))
   return counts
 
 

@@ -1,4 +1,5 @@
 import os
+import shutil
 
 import numpy as np
 from PIL import Image
@@ -7,6 +8,7 @@ import tensorflow as tf
 from official.data import cityscapes
 from official.data import image_files
 from official.data import tfrecord
+from official.data import toy
 from tests import fixtures
 
 _LABEL_ID_TO_TRAIN_ID = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7,
@@ -21,7 +23,8 @@ class CityscapesTest(tf.test.TestCase):
     self.assertEqual(cityscapes.INFO.ignore_label, 255)
     self.assertEqual(cityscapes.INFO.class_names[13], 'car')
     self.assertEqual(cityscapes.INFO.split_sizes,
-                     {'train': 2975, 'val': 500, 'test': 1525})
+                     {'train': 2975, 'val': 500, 'test': 1525,
+                      'train_coarse': 22973, 'trainval_coarse': 23473})
 
   def test_label_id_to_train_id(self):
     lookup = cityscapes.train_id_lookup()
@@ -62,6 +65,59 @@ class CityscapesTest(tf.test.TestCase):
       self.assertEqual(features['image/format'].numpy(), b'png')
       num_examples += 1
     self.assertEqual(num_examples, counts['train'])
+
+  def test_coarse_splits(self):
+    root, counts = fixtures.cityscapes_root()
+    splits = cityscapes.all_samples(root)
+    self.assertEqual(
+        {split: len(samples) for split, samples in splits.items()},
+        {'train': counts['train'], 'val': counts['val'],
+         'test': counts['test'],
+         'train_coarse': counts['train'] + counts['train_extra'],
+         'trainval_coarse': (counts['train'] + counts['val'] +
+                             counts['train_extra'])})
+    coarse = splits['trainval_coarse']
+    self.assertEqual(coarse[:counts['train'] + counts['val']],
+                     splits['train'] + splits['val'])
+    for sample in coarse[counts['train'] + counts['val']:]:
+      self.assertIn('/leftImg8bit/train_extra/', sample.image_path)
+      self.assertTrue(sample.label_path.endswith(
+          f'gtCoarse/train_extra/{sample.filename.rsplit("_", 2)[0]}/'
+          f'{sample.filename}_gtCoarse_labelIds.png'))
+      # Coarse label ids map to train ids as fine ones: 0 (unlabeled) and
+      # 7 (road) become 255 and 0.
+      label_ids = np.array(Image.open(sample.label_path))
+      label = cityscapes.load_label(sample.label_path)
+      self.assertAllEqual(label[label_ids == 0],
+                          np.full((label_ids == 0).sum(), 255))
+      self.assertAllEqual(label[label_ids == 7],
+                          np.zeros((label_ids == 7).sum()))
+      self.assertAllEqual(label, cityscapes.train_id_lookup()[label_ids])
+
+  def test_coarse_images_without_masks_are_an_error(self):
+    root = fixtures.temporary_dir()
+    toy.write_cityscapes(root, 3, seed=0)
+    shutil.rmtree(os.path.join(root, 'gtCoarse'))
+    with self.assertRaisesRegex(
+        FileNotFoundError,
+        f'^{root}/gtCoarse/train_extra: no such folder, though '
+        f'{root}/leftImg8bit/train_extra is there'):
+      cityscapes.all_samples(root)
+
+  def test_without_coarse_only_fine_splits(self):
+    root = fixtures.temporary_dir()
+    toy.write_cityscapes(root, 3, seed=0)
+    for folder in ('gtCoarse', 'leftImg8bit/train_extra'):
+      shutil.rmtree(os.path.join(root, folder))
+    self.assertEqual(sorted(cityscapes.all_samples(root)),
+                     ['test', 'train', 'val'])
+
+  def test_result_path_is_the_servers_name(self):
+    self.assertEqual(
+        cityscapes.result_path(
+            'out', 'cs/leftImg8bit/test/berlin/berlin_000000_000019'
+            '_leftImg8bit.png'),
+        'out/cityscapes_results/berlin_000000_000019_leftImg8bit.png')
 
   def test_test_split_has_no_labels(self):
     files = tfrecord.split_files(fixtures.cityscapes_tfrecords(), 'test')

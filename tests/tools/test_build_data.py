@@ -85,6 +85,23 @@ class BuildCityscapesDataTest(tf.test.TestCase):
     for split in ('train', 'val', 'test'):
       self.assertIn(f'{split}: {counts[split]} examples in 3 shards',
                     result.stdout)
+    # The original's coarse splits: fine train (and val) plus train_extra.
+    extra = counts['train_extra']
+    self.assertIn(f'train_coarse: {counts["train"] + extra} examples in 3 '
+                  'shards', result.stdout)
+    self.assertIn(f'trainval_coarse: {counts["train"] + counts["val"] + extra}'
+                  ' examples in 3 shards', result.stdout)
+
+  def test_ade20k(self):
+    root = fixtures.temporary_dir()
+    counts = toy.write_ade20k(root, num_images=5, seed=0)
+    output_dir = fixtures.temporary_dir()
+    result = _run('tools.build_ade20k_data', f'--ade20k_root={root}',
+                  f'--output_dir={output_dir}', '--num_shards=2')
+    self.assertEqual(result.returncode, 0, result.stderr)
+    for split in ('train', 'val'):
+      self.assertIn(f'{split}: {counts[split]} examples in 2 shards',
+                    result.stdout)
 
   def test_missing_flag(self):
     result = fixtures.run_main('tools.build_cityscapes_data',

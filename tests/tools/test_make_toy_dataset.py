@@ -57,7 +57,8 @@ class MakeToyDatasetTest(tf.test.TestCase):
 
   def test_cityscapes_layout(self):
     root, counts = fixtures.cityscapes_root()
-    for split, count in counts.items():
+    for split in cityscapes.SPLITS:
+      count = counts[split]
       images = glob.glob(os.path.join(root, 'leftImg8bit', split, '*',
                                       '*_leftImg8bit.png'))
       self.assertLen(images, count)
@@ -70,6 +71,26 @@ class MakeToyDatasetTest(tf.test.TestCase):
         self.assertLess(values.max(), cityscapes.NUM_LABEL_IDS)
         if split == 'train':
           self.assertContainsSubset([7, 23, 26], values)
+
+  def test_cityscapes_coarse_masks_leave_borders_unlabelled(self):
+    root, counts = fixtures.cityscapes_root()
+    images = sorted(glob.glob(os.path.join(
+        root, 'leftImg8bit', 'train_extra', '*', '*_leftImg8bit.png')))
+    self.assertLen(images, counts['train_extra'])
+    self.assertEqual(counts['train_extra'],
+                     fixtures.NUM_CITYSCAPES_IMAGES // 4)
+    for path in images:
+      label_path = path.replace('leftImg8bit', 'gtCoarse', 1).replace(
+          '_leftImg8bit.png', '_gtCoarse_labelIds.png')
+      label = np.array(Image.open(label_path))
+      self.assertEqual(label.shape, Image.open(path).size[::-1])
+      # No two neighbours carry different classes: 0 (unlabeled) between.
+      for first, second in ((label[:, 1:], label[:, :-1]),
+                            (label[1:], label[:-1])):
+        self.assertFalse(np.any((first != second) & (first > 0) &
+                                (second > 0)))
+      self.assertGreater(np.mean(label == 0), 0.05)
+      self.assertContainsSubset([7, 23], np.unique(label))
 
   def test_same_seed_same_files(self):
     first, second, other = (fixtures.temporary_dir() for _ in range(3))
@@ -85,9 +106,9 @@ class MakeToyDatasetTest(tf.test.TestCase):
         'tools.make_toy_dataset', f'--output_dir={output_dir}',
         '--layout=cityscapes', '--num_images=5', '--seed=1')
     self.assertEqual(result.returncode, 0, result.stderr)
-    self.assertIn('train 3, val 1, test 1', result.stdout)
+    self.assertIn('train 3, val 1, test 1, train_extra 1', result.stdout)
     self.assertLen(glob.glob(os.path.join(output_dir, 'leftImg8bit', '*', '*',
-                                          '*.png')), 5)
+                                          '*.png')), 6)
 
   def test_binary_wrong_layout(self):
     # In a process of its own: the exit status and what absl prints.

@@ -22,6 +22,12 @@ _PROTOCOLS = {
     'voc': ('train_aug', 30000, 16, [513, 513], [513, 513]),
     'cityscapes': ('train', 90000, 16, [769, 769], [1025, 2049]),
     'coco': ('train', 300000, 16, [513, 513], [641, 641]),
+    'ade20k': ('train', 150000, 16, [513, 513], None),
+}
+# Fine-tuning stages: (train split, base learning rate).
+_STAGES = {
+    'gin_configs/cityscapes/xception65_decoder_sc_os16_coarse.gin': (
+        'trainval_coarse', 0.001),
 }
 # Stages after the first, with their own learning rates and splits
 # (tests/trainer/test_staged_configs.py).
@@ -77,6 +83,7 @@ class GinConfigsTest(tf.test.TestCase, parameterized.TestCase):
     _parse(config)
     dataset = config.split('/')[1]
     split, steps, batch_size, crop_size, eval_crop_size = _PROTOCOLS[dataset]
+    split, learning_rate = _STAGES.get(config, (split, 0.007))
     self.assertEqual(gin.query_parameter('train/TFRecordSource.split'), split)
     self.assertEqual(gin.query_parameter('eval/TFRecordSource.split'), 'val')
     self.assertEqual(gin.query_parameter('%TRAIN_STEPS'), steps)
@@ -86,7 +93,7 @@ class GinConfigsTest(tf.test.TestCase, parameterized.TestCase):
                      eval_crop_size)
     self.assertEqual(
         gin.query_parameter('learning_rate_schedule.base_learning_rate'),
-        0.007)
+        learning_rate)
     self.assertEqual(gin.query_parameter('learning_rate_schedule.policy'),
                      'poly')
     self.assertEqual(
