@@ -34,8 +34,9 @@ class ModelZooTest(tf.test.TestCase, parameterized.TestCase):
     backbone = next(value for key, value in _BACKBONES.items()
                     if entry.network.startswith(key))
     self.assertEqual(config['backbone'], backbone)
+    # None: the backbone's own width (MobileNetV2's 1.0; the others have none).
     self.assertEqual(config['depth_multiplier'],
-                     0.5 if 'depth 0.5' in entry.network else 1.0)
+                     0.5 if 'depth 0.5' in entry.network else None)
     if entry.dataset != 'imagenet':
       self.assertEqual(catalog.dataset_info().name, entry.dataset)
       self.assertNotEmpty(entry.evals)
