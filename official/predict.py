@@ -38,13 +38,15 @@ from official.data import colormap
 from official.data import decoding
 from official.data import pipeline
 from official.evaluator import inference
+from official.exporter import litert_inference
 from official.model import checkpoint
 
 flags.DEFINE_string('input', None,
                     'An image file (JPEG, PNG, GIF or BMP), or a glob of them.')
 flags.DEFINE_string('output_dir', None, 'Where the PNGs go.')
 flags.DEFINE_string('export_dir', None,
-                    'A SavedModel written by official.export.')
+                    'A SavedModel or LiteRT export written by official.export '
+                    '(LiteRT: images larger than its input are an error).')
 flags.DEFINE_string('model_dir', None,
                     'A training directory: its newest checkpoint, and its '
                     'operative config when no --gin_file is given.')
@@ -191,7 +193,9 @@ def main(argv):
     predict, info = _checkpoint_predictor()
     default_colormap = info.colormap
   else:
-    predict = _saved_model_predictor(FLAGS.export_dir)
+    predict = (litert_inference.label_predictor(FLAGS.export_dir)
+               if litert_inference.is_litert_export(FLAGS.export_dir) else
+               _saved_model_predictor(FLAGS.export_dir))
     default_colormap = ('cityscapes' if FLAGS.cityscapes_label_ids else
                         'pascal')
   colormap_name = FLAGS.colormap or default_colormap
@@ -199,7 +203,10 @@ def main(argv):
   tf.io.gfile.makedirs(FLAGS.output_dir)
   for path in paths:
     image = _read_image(path)
-    labels = predict(image).numpy()
+    try:
+      labels = np.asarray(predict(image))
+    except ValueError as error:
+      raise cli.UsageError(f'{path}: {error}') from None
     colors = colormap.label_to_color_image(labels, colormap_name)
     overlay = ((1 - FLAGS.overlay_opacity) * image.numpy() +
                FLAGS.overlay_opacity * colors)
