@@ -160,7 +160,7 @@ class LiteRTExportTest(tf.test.TestCase):
         self.assertLen(str(context.exception).splitlines(), 1)
 
   def test_folders_without_an_export(self):
-    empty = self.create_tempdir().full_path
+    empty = tempfile.mkdtemp(dir=self.root)
     with self.assertRaisesRegex(ValueError, 'neither a SavedModel nor'):
       litert_inference.load_predictor(empty)
     shutil.copy(os.path.join(self.root, 'none', litert.MODEL_FILENAME), empty)
