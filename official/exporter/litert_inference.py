@@ -88,15 +88,15 @@ def load_predictor(export_dir, num_threads=None):
   """
   if is_litert_export(export_dir):
     if not tf.io.gfile.exists(os.path.join(export_dir, litert.INFO_FILENAME)):
-      raise ValueError(f'--export_dir {export_dir}: a {litert.MODEL_FILENAME} '
+      raise ValueError(f'{export_dir}: a {litert.MODEL_FILENAME} '
                        f'without its {litert.INFO_FILENAME}.')
     return LiteRTPredictor(export_dir, num_threads)
   if not tf.saved_model.contains_saved_model(export_dir):
-    raise ValueError(f'--export_dir {export_dir}: neither a SavedModel nor a '
+    raise ValueError(f'{export_dir}: neither a SavedModel nor a '
                      f'LiteRT {litert.MODEL_FILENAME} there.')
   if not tf.io.gfile.exists(os.path.join(export_dir,
                                          saved_model.MODEL_INFO_PATH)):
-    raise ValueError(f'--export_dir {export_dir}: the SavedModel has no '
+    raise ValueError(f'{export_dir}: the SavedModel has no '
                      f'{saved_model.MODEL_INFO_PATH}.')
   return SavedModelPredictor(export_dir)
 

@@ -13,9 +13,8 @@ import tensorflow as tf
 from official.exporter import litert
 from official.exporter import litert_inference
 from official.exporter import saved_model
+from tests import fixtures
 from tests.exporter import litert_ops
-from tests.exporter import trained_weights
-from tests.trainer import tiny_model
 
 _CLASS_NAMES = ('background', 'left', 'right')
 # Not aligned in width: the graph pads 60 to 65 (4 * 16 + 1) inside.
@@ -47,8 +46,8 @@ class LiteRTExportTest(tf.test.TestCase):
   def setUpClass(cls):
     super().setUpClass()
     cls.root = tempfile.mkdtemp(prefix='deeplab_litert_test_')
-    cls.model = model = trained_weights.trained_like(
-        tiny_model.tiny_model(3))
+    cls.model = model = fixtures.trained_like(
+        fixtures.tiny_model(3))
     saved_model.export_saved_model(model, os.path.join(cls.root, 'saved'),
                                    _CLASS_NAMES, crop_size=_INPUT_SIZE)
     cls.infos = {
@@ -189,7 +188,7 @@ class BuiltinOpsTest(tf.test.TestCase, parameterized.TestCase):
                               decoder_output_stride=None)),
   )
   def test_builtin_dilated_ops_and_int32_argmax(self, config):
-    model = trained_weights.trained_like(tiny_model.tiny_model(
+    model = fixtures.trained_like(fixtures.tiny_model(
         3, output_stride=8, **config))
     flatbuffer = litert.convert(model, (33, 33))
     ops = litert_ops.operators(flatbuffer)

@@ -17,7 +17,7 @@ from official.data import toy
 from official.exporter import litert
 from official.model import builder
 from official.ops import resize
-from tests import tiny_run
+from tests import fixtures
 from tests.exporter import litert_ops
 
 _CROP = 33
@@ -66,7 +66,7 @@ def _write_trained_run(model_dir, data_dir):
   """model_dir/ckpt-150 of the toy-trained tiny model and its config."""
   with gin.unlock_config():
     gin.parse_config_files_and_bindings(
-        [tiny_run.QUICKSTART], tiny_run.bindings(data_dir, _TRAIN_STEPS))
+        [fixtures.QUICKSTART], fixtures.run_bindings(data_dir, _TRAIN_STEPS))
   try:
     keras.utils.set_random_seed(0)
     model = builder.build_model()
@@ -95,32 +95,32 @@ class Int8ExportTest(tf.test.TestCase):
     cls.root = tempfile.mkdtemp(prefix='deeplab_litert_int8_test_')
     data_dir = os.path.join(cls.root, 'tfrecords')
     cls.model_dir = os.path.join(cls.root, 'run')
-    tiny_run.write_toy_split(data_dir, 'val')
+    fixtures.write_split(data_dir, 'val', [
+        (f'image_{index}', fixtures.png_bytes(image), labels)
+        for index, (image, labels) in enumerate(fixtures.toy_images())])
     # The quick-start config's training split, which int8 calibrates on.
-    tiny_run.write_split(data_dir, 'train_aug', [
-        (f'train_{index}', tiny_run.png_bytes(image), labels)
+    fixtures.write_split(data_dir, 'train_aug', [
+        (f'train_{index}', fixtures.png_bytes(image), labels)
         for index, (image, labels) in enumerate(_toy_examples(0, 16))])
     _write_trained_run(cls.model_dir, data_dir)
     cls.exports = {name: os.path.join(cls.root, name)
                    for name in ('none', 'int8')}
-    exports = [tiny_run.run_binary(
+    exports = [fixtures.start_binary(
         'official.export', f'--model_dir={cls.model_dir}',
         f'--export_dir={export_dir}', '--format=litert',
         f'--quantize={quantize}', '--crop_size=65,65',
-        *(['--num_calibration_images=16'] if quantize == 'int8' else []),
-        wait=False) for quantize, export_dir in cls.exports.items()]
+        *(['--num_calibration_images=16'] if quantize == 'int8' else []))
+               for quantize, export_dir in cls.exports.items()]
     # The checkpoint's own score meanwhile.
-    checkpoint_eval = tiny_run.run_binary(
-        'official.eval', f'--model_dir={cls.model_dir}', wait=False)
-    cls.export_stderr = [_check(tiny_run.finish(process)).stderr
-                         for process in exports]
-    evals = {quantize: tiny_run.run_binary(
+    checkpoint_eval = fixtures.start_binary(
+        'official.eval', f'--model_dir={cls.model_dir}')
+    cls.export_stderr = [_check(process.wait()).stderr for process in exports]
+    evals = [fixtures.start_binary(
         'official.eval', f'--export_dir={export_dir}',
-        f'--model_dir={cls.model_dir}', wait=False)
-             for quantize, export_dir in cls.exports.items()}
-    _check(tiny_run.finish(checkpoint_eval))
-    for process in evals.values():
-      _check(tiny_run.finish(process))
+        f'--model_dir={cls.model_dir}')
+             for export_dir in cls.exports.values()]
+    for process in [checkpoint_eval, *evals]:
+      _check(process.wait())
     cls.metrics = {'checkpoint': cls._metrics(cls.model_dir)}
     cls.metrics.update({quantize: cls._metrics(export_dir)
                         for quantize, export_dir in cls.exports.items()})
@@ -169,9 +169,9 @@ class Int8ExportTest(tf.test.TestCase):
     image_path = os.path.join(self.root, 'scene.png')
     image, _ = _toy_examples(5, 1)[0]
     with open(image_path, 'wb') as f:
-      f.write(tiny_run.png_bytes(image))
+      f.write(fixtures.png_bytes(image))
     output_dir = os.path.join(self.root, 'predictions')
-    _check(tiny_run.run_binary(
+    _check(fixtures.run_binary(
         'official.predict', f'--export_dir={self.exports["int8"]}',
         f'--input={image_path}', f'--output_dir={output_dir}'))
     labels = tf.io.decode_png(tf.io.read_file(
@@ -181,36 +181,40 @@ class Int8ExportTest(tf.test.TestCase):
   def test_one_line_errors(self):
     big = os.path.join(self.root, 'big.png')
     with open(big, 'wb') as f:
-      f.write(tiny_run.png_bytes(np.zeros([70, 40, 3], np.uint8)))
-    export = ('official.export', f'--model_dir={self.model_dir}',
+      f.write(fixtures.png_bytes(np.zeros([70, 40, 3], np.uint8)))
+    export = (f'--model_dir={self.model_dir}',
               f'--export_dir={self.root}/bad')
-    tiny_run.assert_one_line_errors(self, 'official.export', {
+    litert_int8 = (*export, '--format=litert', '--quantize=int8',
+                   '--crop_size=65,65')
+    cases = {
         'quantize_of_saved_model': (
-            [*export[1:], '--quantize=int8'],
+            'official.export', [*export, '--quantize=int8'],
             '--quantize applies to --format=litert'),
         'too_many_calibration_images': (
-            [*export[1:], '--format=litert', '--quantize=int8',
-             '--crop_size=65,65', '--num_calibration_images=17'],
+            'official.export',
+            [*litert_int8, '--num_calibration_images=17'],
             'has 16 images, fewer than the 17 asked for'),
         'unknown_calibration_split': (
-            [*export[1:], '--format=litert', '--quantize=int8',
-             '--crop_size=65,65', '--calibration_split=nope'],
+            'official.export', [*litert_int8, '--calibration_split=nope'],
             "split 'nope'"),
-    })
-    tiny_run.assert_one_line_errors(self, 'official.eval', {
-        'no_experiment': ([f'--export_dir={self.exports["none"]}'],
-                          'give --gin_file or --model_dir'),
-        'protocol_flag': ([f'--export_dir={self.exports["none"]}',
-                           f'--model_dir={self.model_dir}',
-                           '--eval_scales=0.5,1.0'],
-                          '--eval_scales does not apply to --export_dir'),
-    })
-    tiny_run.assert_one_line_errors(self, 'official.predict', {
-        'larger_image': ([f'--export_dir={self.exports["int8"]}',
-                          f'--input={big}', f'--output_dir={self.root}/p'],
-                         'larger than the LiteRT export\'s fixed input'),
-    })
-
+        'no_experiment': (
+            'official.eval', [f'--export_dir={self.exports["none"]}'],
+            'give --gin_file or --model_dir'),
+        'protocol_flag': (
+            'official.eval', [f'--export_dir={self.exports["none"]}',
+                              f'--model_dir={self.model_dir}',
+                              '--eval_scales=0.5,1.0'],
+            '--eval_scales does not apply to --export_dir'),
+        'larger_image': (
+            'official.predict', [f'--export_dir={self.exports["int8"]}',
+                                 f'--input={big}',
+                                 f'--output_dir={self.root}/p'],
+            'larger than the LiteRT export\'s fixed input'),
+    }
+    for case, (module, flag_args, expected) in cases.items():
+      with self.subTest(case):
+        fixtures.assert_one_line_error(
+            self, fixtures.run_main(module, *flag_args), expected)
 
 if __name__ == '__main__':
   tf.test.main()
