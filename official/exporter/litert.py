@@ -37,6 +37,7 @@ from official.exporter import batch_norm_folding
 from official.exporter import litert_calibration
 from official.exporter import model_info as model_info_lib
 from official.exporter import serving
+from official.ops import mean_pixel
 
 FORMAT = 'litert'
 MODEL_FILENAME = 'model.tflite'
@@ -84,7 +85,7 @@ def serving_function(model, input_size, eval_scales=(1.0,),
     padded = tf.pad(tf.cast(image, tf.float32),
                     [[0, 0], [0, padded_height - height],
                      [0, padded_width - width], [0, 0]],
-                    constant_values=inference.MEAN_PIXEL)
+                    constant_values=mean_pixel.MEAN_PIXEL)
     outputs = inference.predict(model, padded, eval_scales,
                                 add_flipped_images)
     return {
