@@ -9,6 +9,8 @@ TOY_RECORDS := data/toy/tfrecords
 DEMO_DIR := runs/toy
 DEMO_CONFIG := gin_configs/toy/quickstart.gin
 MS_FLIP := --eval_scales=0.75,1.0,1.25 --add_flipped_images
+# The LiteRT input: toy images are at most 128 pixels a side.
+LITERT_SIZE := 129,129
 
 .PHONY: demo test
 
@@ -39,9 +41,16 @@ demo: $(TOY_RECORDS)/.built
 	    --eval_dir=$(DEMO_DIR)/eval_ms_flip
 	$(RUN) official.export --model_dir=$(DEMO_DIR) \
 	    --export_dir=$(DEMO_DIR)/export
+	$(RUN) official.export --model_dir=$(DEMO_DIR) --format=litert \
+	    --quantize=int8 --crop_size=$(LITERT_SIZE) \
+	    --export_dir=$(DEMO_DIR)/export_int8
+	$(RUN) official.eval --export_dir=$(DEMO_DIR)/export --model_dir=$(DEMO_DIR)
+	$(RUN) official.eval --export_dir=$(DEMO_DIR)/export_int8 \
+	    --model_dir=$(DEMO_DIR)
 	$(RUN) official.predict --export_dir=$(DEMO_DIR)/export --colormap=pascal \
 	    --input='$(TOY_VOC)/VOCdevkit/VOC2012/JPEGImages/2007_00000?.jpg' \
 	    --output_dir=$(DEMO_DIR)/predictions
 	$(RUN) tools.summarize_demo --model_dir=$(DEMO_DIR) \
 	    --eval_dirs=$(DEMO_DIR)/eval,$(DEMO_DIR)/eval_ms_flip \
-	    --export_dir=$(DEMO_DIR)/export --predictions_dir=$(DEMO_DIR)/predictions
+	    --export_dir=$(DEMO_DIR)/export --predictions_dir=$(DEMO_DIR)/predictions \
+	    --litert_dir=$(DEMO_DIR)/export_int8

@@ -29,7 +29,9 @@ import tensorflow as tf
 from official import cli
 from official import experiment
 from official.data import catalog
+from official.evaluator import evaluate
 from official.evaluator import evaluator as evaluator_lib
+from official.exporter import litert_inference
 from official.model import checkpoint
 
 flags.DEFINE_string('model_dir', None,
@@ -51,6 +53,12 @@ flags.DEFINE_string('eval_dir', None,
                     'to keep their results apart.')
 cli.define_eval_protocol_flags()
 cli.define_window_flags()
+flags.DEFINE_string('export_dir', None,
+                    'Score this export (a SavedModel, or a LiteRT '
+                    'model.tflite) over the eval split instead of a '
+                    'checkpoint; the split comes from --gin_file or '
+                    '--model_dir\'s config, metrics go to --eval_dir, '
+                    'default EXPORT_DIR/eval.')
 
 FLAGS = flags.FLAGS
 
@@ -65,7 +73,35 @@ def _evaluator():
       cli.eval_scales(), FLAGS.add_flipped_images, window_size, window_stride)
 
 
+def _evaluate_export(argv):
+  """Scores --export_dir; its protocol and crop size are built in."""
+  cli.check_arguments(argv)
+  for name in ('checkpoint', 'continuous', 'eval_output_stride',
+               'eval_scales', 'add_flipped_images', 'window_size',
+               'window_stride'):
+    if FLAGS[name].present:
+      raise cli.UsageError(f'--{name} does not apply to --export_dir: an '
+                           'export has its protocol built in.')
+  if not (FLAGS.gin_file or FLAGS.model_dir):
+    raise cli.UsageError('--export_dir needs the experiment of its eval '
+                         'split: give --gin_file or --model_dir.')
+  predictor = litert_inference.load_predictor(FLAGS.export_dir)
+  cli.parse_run_gin(FLAGS.model_dir)
+  source, _ = experiment.eval_source()
+  info = catalog.dataset_info()
+  metrics = litert_inference.evaluate_export(
+      predictor, source, info.class_names, info.ignore_label)
+  path = evaluate.write_metrics(
+      FLAGS.eval_dir or os.path.join(FLAGS.export_dir, 'eval'),
+      predictor.info.get('step', 0), metrics)
+  print(f'{FLAGS.export_dir}: mIoU {metrics["miou"]:.4f}, pixel accuracy '
+        f'{metrics["pixel_accuracy"]:.4f} on {metrics["num_images"]} '
+        f'images; wrote {path}', flush=True)
+
+
 def main(argv):
+  if FLAGS.export_dir:
+    return _evaluate_export(argv)
   cli.check_arguments(argv, required=('model_dir',))
   if FLAGS.continuous:
     if FLAGS.checkpoint:

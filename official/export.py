@@ -38,6 +38,8 @@ from absl import flags
 
 from official import cli
 from official.data import catalog
+from official.exporter import litert
+from official.exporter import litert_calibration
 from official.exporter import saved_model
 from official.model import checkpoint as checkpoint_lib
 
@@ -58,6 +60,25 @@ flags.DEFINE_bool('fold_batch_norm', True,
 flags.DEFINE_bool('jit_compile', False,
                   'Compile the served graph with XLA (for GPUs and TPUs; '
                   'slower on CPUs).')
+# LiteRT export (official/exporter/litert.py): a fixed-size model.tflite.
+flags.DEFINE_enum('format', 'saved_model', ['saved_model', litert.FORMAT],
+                  'saved_model: a SavedModel serving any size; litert: '
+                  'EXPORT_DIR/model.tflite with a fixed input of --crop_size '
+                  '(default the eval crop size) and model_info.json.')
+flags.DEFINE_enum('quantize', 'none', litert.QUANTIZATIONS,
+                  'With --format=litert: float32 (none), float16 weights, or '
+                  'full-integer int8 calibrated on the experiment\'s images.')
+flags.DEFINE_string('calibration_split', None,
+                    'With --quantize=int8: the split of the training source '
+                    'to calibrate on; default the training split.')
+flags.DEFINE_integer('num_calibration_images',
+                     litert_calibration.DEFAULT_NUM_IMAGES,
+                     'With --quantize=int8: how many images calibrate.',
+                     lower_bound=1)
+_FLAGS_OF_FORMAT = {
+    'saved_model': ('fold_batch_norm', 'jit_compile'),
+    litert.FORMAT: ('quantize', 'calibration_split', 'num_calibration_images'),
+}
 
 FLAGS = flags.FLAGS
 
@@ -74,10 +95,20 @@ def main(argv):
   model, _, step = checkpoint_lib.restore_model(checkpoint_path,
                                                 FLAGS.eval_output_stride)
   class_names = catalog.dataset_info(num_classes=model.num_classes).class_names
-  info = saved_model.export_saved_model(
-      model, FLAGS.export_dir, class_names, eval_scales=eval_scales,
-      add_flipped_images=FLAGS.add_flipped_images, crop_size=crop_size,
-      fold_batch_norm=FLAGS.fold_batch_norm, jit_compile=FLAGS.jit_compile)
+  for other_format, names in _FLAGS_OF_FORMAT.items():
+    for name in names:
+      if other_format != FLAGS.format and FLAGS[name].present:
+        raise cli.UsageError(f'--{name} applies to --format={other_format}.')
+  if FLAGS.format == litert.FORMAT:
+    info = litert.export_experiment(
+        model, FLAGS.export_dir, class_names, crop_size, eval_scales,
+        FLAGS.add_flipped_images, FLAGS.quantize, FLAGS.calibration_split,
+        FLAGS.num_calibration_images, step)
+  else:
+    info = saved_model.export_saved_model(
+        model, FLAGS.export_dir, class_names, eval_scales=eval_scales,
+        add_flipped_images=FLAGS.add_flipped_images, crop_size=crop_size,
+        fold_batch_norm=FLAGS.fold_batch_norm, jit_compile=FLAGS.jit_compile)
   print(json.dumps(info))
   print(f'Exported {checkpoint_path} (step {step}) to {FLAGS.export_dir}.')
 

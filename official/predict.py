@@ -40,13 +40,15 @@ from official.data import colormap
 from official.data import decoding
 from official.evaluator import predictor as predictor_lib
 from official.evaluator import submission
+from official.exporter import litert_inference
 from official.model import checkpoint
 
 flags.DEFINE_string('input', None,
                     'An image file (JPEG, PNG, GIF or BMP), or a glob of them.')
 flags.DEFINE_string('output_dir', None, 'Where the PNGs go.')
 flags.DEFINE_string('export_dir', None,
-                    'A SavedModel written by official.export.')
+                    'A SavedModel or LiteRT export written by official.export '
+                    '(LiteRT: images larger than its input are an error).')
 flags.DEFINE_string('model_dir', None,
                     'A training directory: its newest checkpoint, and its '
                     'operative config when no --gin_file is given.')
@@ -156,7 +158,9 @@ def main(argv):
     default_colormap = info.colormap
   else:
     try:
-      predict = predictor_lib.SavedModelPredictor(FLAGS.export_dir)
+      predict = (litert_inference.label_predictor(FLAGS.export_dir)
+                 if litert_inference.is_litert_export(FLAGS.export_dir) else
+                 predictor_lib.SavedModelPredictor(FLAGS.export_dir))
     except (FileNotFoundError, ValueError) as error:
       raise cli.UsageError(f'--export_dir {error}') from None
     default_colormap = ('cityscapes' if FLAGS.cityscapes_label_ids else
@@ -170,7 +174,10 @@ def main(argv):
     return
   for path in paths:
     image = _read_image(path)
-    labels = predict(image).numpy()
+    try:
+      labels = np.asarray(predict(image))
+    except ValueError as error:
+      raise cli.UsageError(f'{path}: {error}') from None
     colors = colormap.label_to_color_image(labels, colormap_name)
     overlay = ((1 - FLAGS.overlay_opacity) * image.numpy() +
                FLAGS.overlay_opacity * colors)

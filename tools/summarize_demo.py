@@ -2,27 +2,37 @@ r"""Prints what `make demo` produced: mIoU, multiply-adds and where things are.
 
 Reads the newest metrics file of each evaluation folder, the export's
 `assets.extra/model_info.json` and the prediction folder; fails with one line
-if any of them is missing.
+if any of them is missing. With --litert_dir, also sets the LiteRT export
+beside the SavedModel: file size, mIoU of each on the eval split (as
+`official.eval --export_dir` wrote it into EXPORT/eval) and the median
+latency of one image of the LiteRT input size, timed here.
 
     python -m tools.summarize_demo --model_dir=runs/toy \
         --eval_dirs=runs/toy/eval,runs/toy/eval_ms_flip \
-        --export_dir=runs/toy/export --predictions_dir=runs/toy/predictions
+        --export_dir=runs/toy/export --predictions_dir=runs/toy/predictions \
+        --litert_dir=runs/toy/export_int8
 """
 
 import json
 import os
 import re
+import statistics
+import time
 
 from absl import flags
+import numpy as np
 import tensorflow as tf
 
 from official import cli
+from official.exporter import litert_inference
 
 flags.DEFINE_string('model_dir', None, 'The training run (TensorBoard logs).')
 flags.DEFINE_list('eval_dirs', None,
                   'Folders of metrics-STEP.json files, one per protocol.')
 flags.DEFINE_string('export_dir', None, 'The SavedModel.')
 flags.DEFINE_string('predictions_dir', None, 'Where predict wrote PNGs.')
+flags.DEFINE_string('litert_dir', None,
+                    'A LiteRT export to compare with the SavedModel.')
 
 FLAGS = flags.FLAGS
 
@@ -72,11 +82,48 @@ def summary_lines(model_dir, eval_dirs, export_dir, predictions_dir):
   return lines
 
 
+def _folder_size(folder):
+  return sum(os.path.getsize(os.path.join(root, name))
+             for root, _, names in os.walk(folder) for name in names)
+
+
+def median_latency(predictor, image, runs=5):
+  """Median seconds of `predictor(image)` after one untimed call."""
+  predictor(image)
+  seconds = []
+  for _ in range(runs):
+    start = time.perf_counter()
+    predictor(image)
+    seconds.append(time.perf_counter() - start)
+  return statistics.median(seconds)
+
+
+def export_comparison_lines(export_dir, litert_dir, runs=5):
+  """SavedModel and LiteRT side by side: size, mIoU, latency."""
+  litert = litert_inference.load_predictor(litert_dir)
+  height, width = litert.input_size
+  image = np.full([height, width, 3], 128, np.uint8)
+  lines = [f'Exports (mIoU on the eval split, latency per {height}x{width} '
+           'image):']
+  for name, folder, predictor in (
+      ('SavedModel float32', export_dir,
+       litert_inference.load_predictor(export_dir)),
+      (f'LiteRT {litert.info["quantization"]}', litert_dir, litert)):
+    miou = newest_metrics(os.path.join(folder, 'eval'))['miou']
+    lines.append(
+        f'  {name:<18} {_folder_size(folder) / 2**20:6.2f} MiB  mIoU '
+        f'{miou:.4f}  {median_latency(predictor, image, runs) * 1000:6.1f} '
+        f'ms  ({folder})')
+  return lines
+
+
 def main(argv):
   cli.check_arguments(argv, required=('model_dir', 'eval_dirs', 'export_dir',
                                       'predictions_dir'))
   lines = summary_lines(FLAGS.model_dir, FLAGS.eval_dirs, FLAGS.export_dir,
                         FLAGS.predictions_dir)
+  if FLAGS.litert_dir:
+    lines += export_comparison_lines(FLAGS.export_dir, FLAGS.litert_dir)
   print('\n'.join(['', 'DeepLabv3+ demo', *('  ' + line for line in lines)]))
 
 
