@@ -15,8 +15,8 @@ training wrote into DIR.
     # Beside training: each new checkpoint once, up to train.train_steps.
     python -m official.eval --model_dir=runs/voc --continuous
 
-    # A converted reference checkpoint; metrics go to runs/zoo/eval.
-    python -m official.eval --model_dir=runs/zoo --checkpoint=/ckpt/converted \
+    # A converted reference checkpoint; metrics go to /ckpt/converted/eval.
+    python -m official.eval --checkpoint=/ckpt/converted \
         --gin_file=gin_configs/voc/xception65_decoder_sc_os16.gin
 """
 
@@ -34,7 +34,9 @@ from official.data import catalog
 from official.data import pipeline
 from official.data import tfrecord
 from official.evaluator import evaluate
+from official.evaluator import protocol
 from official.model import checkpoint
+from official.trainer import batch_norm_warmup
 
 flags.DEFINE_string('model_dir', None,
                     'The training directory: its newest checkpoint is '
@@ -51,8 +53,10 @@ flags.DEFINE_integer('eval_timeout', 3600,
                      'appeared for this many seconds.', lower_bound=1)
 flags.DEFINE_string('eval_dir', None,
                     'Where the metrics files and summaries go; default '
-                    'DIR/eval. Give each protocol its own (e.g. DIR/eval_ms) '
-                    'to keep their results apart.')
+                    'DIR/eval, or with --checkpoint alone the eval folder '
+                    'beside the checkpoint. Each protocol needs its own (e.g. '
+                    'DIR/eval_ms): a metrics file of another protocol is '
+                    'never overwritten.')
 cli.define_eval_protocol_flags()
 cli.define_window_flags()
 
@@ -120,7 +124,7 @@ class _Evaluation:
         return _record_name(record)
     return None
 
-  def __call__(self, checkpoint_path):
+  def __call__(self, checkpoint_path, eval_dir):
     """Evaluates one checkpoint, writes its metrics; returns its step."""
     model, checkpoint_path, step = checkpoint.restore_model(
         checkpoint_path, FLAGS.eval_output_stride)
@@ -128,6 +132,11 @@ class _Evaluation:
       raise ValueError(
           f'The model has {model.num_classes} classes, the dataset '
           f'{self.info.name!r} {self.info.num_classes}.')
+    eval_protocol = protocol.describe(
+        model.output_stride, self.eval_scales, FLAGS.add_flipped_images,
+        self.window_size, self.window_stride, checkpoint_path)
+    protocol.check_can_write(evaluate.metrics_path(eval_dir, step),
+                             eval_protocol)
     try:
       metrics = evaluate.evaluate(
           model, self._dataset(), self.info.class_names, self.eval_scales,
@@ -139,17 +148,31 @@ class _Evaluation:
                  _error_summary(error))
       raise cli.UsageError(
           f'Reading the eval split {self.split}: {problem}.') from error
-    path = evaluate.write_metrics(
-        FLAGS.eval_dir or os.path.join(FLAGS.model_dir, 'eval'), step,
-        metrics)
+    path = evaluate.write_metrics(eval_dir, step, metrics, eval_protocol)
     print(f'{checkpoint_path}: mIoU {metrics["miou"]:.4f}, pixel accuracy '
           f'{metrics["pixel_accuracy"]:.4f} on {metrics["num_images"]} '
           f'images; wrote {path}', flush=True)
+    for warning in batch_norm_warmup.warnings(
+        model, step, batch_norm_warmup.configured_init_mode()):
+      print(f'warning: {warning}', flush=True)
     return step
 
 
+def _eval_dir():
+  """--eval_dir, else DIR/eval, else the eval folder beside --checkpoint."""
+  if FLAGS.eval_dir:
+    return FLAGS.eval_dir
+  if FLAGS.model_dir:
+    return os.path.join(FLAGS.model_dir, 'eval')
+  return os.path.join(
+      os.path.dirname(checkpoint.resolve_checkpoint(FLAGS.checkpoint)), 'eval')
+
+
 def main(argv):
-  cli.check_arguments(argv, required=('model_dir',))
+  cli.check_arguments(argv)
+  if not (FLAGS.model_dir or FLAGS.checkpoint):
+    raise cli.UsageError('Give --model_dir, or --checkpoint (with its '
+                         '--gin_file).')
   if FLAGS.continuous:
     if FLAGS.checkpoint:
       raise cli.UsageError('--continuous evaluates the checkpoints of '
@@ -163,6 +186,7 @@ def main(argv):
       raise cli.UsageError(f'--model_dir {FLAGS.model_dir}: no such folder.')
     checkpoints = [checkpoint.resolve_checkpoint(FLAGS.checkpoint or
                                                  FLAGS.model_dir)]
+  eval_dir = cli.check_output_dir('eval_dir', _eval_dir())
   evaluation, step = None, None
   if FLAGS.gin_file:
     cli.parse_gin()
@@ -171,7 +195,7 @@ def main(argv):
     if evaluation is None:
       operative_config.parse_gin(FLAGS.model_dir, checkpoint_path)
       evaluation = _Evaluation()
-    step = evaluation(checkpoint_path)
+    step = evaluation(checkpoint_path, eval_dir)
     if FLAGS.continuous and evaluation.final_step is not None and (
         step >= evaluation.final_step):
       logging.info('Evaluated the final step %d.', step)

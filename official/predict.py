@@ -187,6 +187,7 @@ def main(argv):
         raise cli.UsageError(f'--{name} applies to a checkpoint; a '
                              'SavedModel has its protocol built in.')
   paths = _input_paths(FLAGS.input)
+  cli.check_output_dir('output_dir')
   if from_checkpoint:
     predict, info = _checkpoint_predictor()
     default_colormap = info.colormap
@@ -196,7 +197,6 @@ def main(argv):
                         'pascal')
   colormap_name = FLAGS.colormap or default_colormap
 
-  tf.io.gfile.makedirs(FLAGS.output_dir)
   for path in paths:
     image = _read_image(path)
     labels = predict(image).numpy()

@@ -74,6 +74,7 @@ def main(argv):
   cli.check_arguments(argv, required=('model_dir',))
   if FLAGS.tpu is not None and FLAGS.strategy != 'tpu':
     raise cli.UsageError('--tpu needs --strategy=tpu.')
+  cli.check_output_dir('model_dir')
   cli.parse_gin()
   if FLAGS.checkpoint:
     gin.bind_parameter('train.init_checkpoint', FLAGS.checkpoint)

@@ -14,7 +14,11 @@ then continues exactly as an uninterrupted run would (with deterministic ops
 and input). Under MultiWorkerMirroredStrategy every worker keeps its own
 checkpoints (its iterator position differs): the chief's in model_dir, the
 others' in model_dir/workers/. A NaN or infinite loss stops the run before
-anything poisoned is saved.
+anything poisoned is saved. While a run trains, its chief holds
+model_dir/train.lock (`model_dir_lock`): a second trainer on the same
+model_dir refuses to start. What a crash leaves (an interrupted save, a
+checkpoint cut short by a full disk) is dealt with on resume
+(`checkpoint_recovery`).
 
 TensorBoard events go to model_dir/train: loss, total_loss, weight_decay,
 learning_rate, pixel_accuracy and miou of the training batches since the
@@ -39,10 +43,13 @@ from official.data import catalog
 from official.data import pipeline
 from official.ops import mean_iou
 from official.model import builder
+from official.trainer import batch_norm_warmup
+from official.trainer import checkpoint_recovery
 from official.trainer import gradient_multipliers as multipliers_lib
 from official.model import checkpoint as checkpoint_lib
 from official.trainer import learning_rate as learning_rate_lib
 from official.trainer import loss as loss_lib
+from official.trainer import model_dir_lock
 from official.trainer import summaries
 
 # Keras mixed precision policies; the logits and the loss stay float32.
@@ -227,33 +234,38 @@ def train(model_dir,
     raise ValueError(f'Unknown mixed_precision {mixed_precision!r}; choose '
                      'None, \'bfloat16\' or \'float16\'.')
   strategy = strategy or tf.distribute.get_strategy()
-  info = catalog.dataset_info()
-  if seed is not None:
-    keras.utils.set_random_seed(seed)
-  if deterministic_ops:
-    tf.config.experimental.enable_op_determinism()
-  previous_policy = keras.mixed_precision.global_policy()
-  keras.mixed_precision.set_global_policy(
-      MIXED_PRECISION_POLICIES[mixed_precision])
-  try:
-    with strategy.scope():
-      model = builder.build_model(
-          sync_batch_norm=sync_batch_norm and
-          strategy.num_replicas_in_sync > 1)
-  finally:
-    keras.mixed_precision.set_global_policy(previous_policy)
-  if model.num_classes != info.num_classes:
-    raise ValueError(
-        f'The model has {model.num_classes} classes, the dataset '
-        f'{info.name!r} {info.num_classes}; set NUM_CLASSES to match.')
-  loop = _TrainingLoop(model_dir, strategy, model, info, train_steps,
-                       momentum, mixed_precision == 'float16', jit_compile,
-                       dataset_fn or (lambda context: pipeline.train_dataset(
-                           input_context=context)),
-                       max_checkpoints_to_keep)
-  loop.restore_or_initialize(init_checkpoint, init_mode)
-  return loop.run(checkpoint_every_n_steps, summary_every_n_steps,
-                  image_summary_every_n_steps, after_checkpoint)
+  with model_dir_lock.hold(model_dir, strategy.extended.should_checkpoint):
+    info = catalog.dataset_info()
+    if seed is not None:
+      keras.utils.set_random_seed(seed)
+    if deterministic_ops:
+      tf.config.experimental.enable_op_determinism()
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(
+        MIXED_PRECISION_POLICIES[mixed_precision])
+    try:
+      with strategy.scope():
+        model = builder.build_model(
+            sync_batch_norm=sync_batch_norm and
+            strategy.num_replicas_in_sync > 1)
+    finally:
+      keras.mixed_precision.set_global_policy(previous_policy)
+    if model.num_classes != info.num_classes:
+      raise ValueError(
+          f'The model has {model.num_classes} classes, the dataset '
+          f'{info.name!r} {info.num_classes}; set NUM_CLASSES to match.')
+    loop = _TrainingLoop(model_dir, strategy, model, info, train_steps,
+                         momentum, mixed_precision == 'float16', jit_compile,
+                         dataset_fn or (lambda context: pipeline.train_dataset(
+                             input_context=context)),
+                         max_checkpoints_to_keep)
+    loop.restore_or_initialize(init_checkpoint, init_mode)
+    result = loop.run(checkpoint_every_n_steps, summary_every_n_steps,
+                      image_summary_every_n_steps, after_checkpoint)
+  for warning in batch_norm_warmup.warnings(
+      model, result.step, init_mode if init_checkpoint else None):
+    logging.warning('%s', warning)
+  return result
 
 
 class _TrainingLoop:
@@ -291,9 +303,8 @@ class _TrainingLoop:
         iterator=self.input.iterator,
         seed_states=[variable for variable in model.variables
                      if id(variable) not in weights])
-    self.manager = tf.train.CheckpointManager(
-        self.checkpoint, _checkpoint_dir(model_dir, strategy),
-        max_to_keep=max_checkpoints_to_keep)
+    self.max_checkpoints_to_keep = max_checkpoints_to_keep
+    self.manager = self._checkpoint_manager()
     self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
 
   def _replica_step(self, batch):
@@ -323,17 +334,40 @@ class _TrainingLoop:
                                                  axis=None),
             'predictions': predictions}
 
+  def _checkpoint_manager(self):
+    return tf.train.CheckpointManager(
+        self.checkpoint, _checkpoint_dir(self.model_dir, self.strategy),
+        max_to_keep=self.max_checkpoints_to_keep)
+
+  def _restore(self, path):
+    """Restores checkpoint `path`; False if its files are unreadable."""
+    try:
+      self.checkpoint.restore(path).assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError,
+            IndexError) as error:
+      if self.input.num_workers == 1 and not (
+          checkpoint_recovery.is_readable(path)):
+        return False
+      raise ValueError(
+          f'Cannot resume from {path} (another configuration, or the data '
+          f'moved?): {_first_line(error)}') from error
+    return True
+
   def restore_or_initialize(self, init_checkpoint, init_mode):
-    """Resumes from the newest checkpoint, else initialises from another."""
+    """Resumes from the newest checkpoint, else initialises from another.
+
+    Unreadable checkpoints (a full disk) are set aside, see
+    `checkpoint_recovery`; one worker alone falls back, since all workers
+    must resume from the same step.
+    """
+    checkpoint_recovery.remove_temp_folders(self.manager.directory)
     path = _checkpoint_to_resume(self.manager, self.strategy,
                                  self.input.num_workers)
+    while path and not self._restore(path):
+      checkpoint_recovery.set_aside(path, self.manager.checkpoints)
+      self.manager = self._checkpoint_manager()
+      path = self.manager.latest_checkpoint
     if path:
-      try:
-        self.checkpoint.restore(path).assert_existing_objects_matched()
-      except (tf.errors.OpError, AssertionError, ValueError) as error:
-        raise ValueError(
-            f'Cannot resume from {path} (another configuration, or the data '
-            f'moved?): {_first_line(error)}') from error
       logging.info('Resumed from %s at step %d.', path, int(self.step.numpy()))
     elif init_checkpoint:
       report = checkpoint_lib.initialize_from_checkpoint(
