@@ -112,8 +112,10 @@ class _Evaluation:
   def _dataset(self):
     if self.window_size:
       return pipeline.eval_dataset(source=self.source,
+                                   num_classes=self.info.num_classes,
                                    keep_larger_images=True)
-    return pipeline.eval_dataset(source=self.source)
+    return pipeline.eval_dataset(source=self.source,
+                                 num_classes=self.info.num_classes)
 
   def _unreadable_image(self):
     """Name of the first image of the split that does not decode, or None."""

@@ -25,6 +25,7 @@ images are padded as the eval split's are, so that its labels are the ones
 """
 
 import os
+import sys
 
 from absl import flags
 import numpy as np
@@ -61,6 +62,10 @@ flags.DEFINE_bool('cityscapes_label_ids', False,
 flags.DEFINE_float('overlay_opacity', 0.5,
                    'Weight of the colours in the overlays.', lower_bound=0.0,
                    upper_bound=1.0)
+flags.DEFINE_bool('skip_bad', False,
+                  'Exit 0 when some inputs are not readable images (each is '
+                  'still reported); without it they are an error, after every '
+                  'good image is written.')
 cli.define_eval_protocol_flags()
 cli.define_window_flags()
 
@@ -197,8 +202,15 @@ def main(argv):
                         'pascal')
   colormap_name = FLAGS.colormap or default_colormap
 
+  bad = []
   for path in paths:
-    image = _read_image(path)
+    try:
+      image = _read_image(path)
+    except cli.UsageError as error:
+      print(f'{"warning" if FLAGS.skip_bad else "bad image"}: {error}',
+            file=sys.stderr, flush=True)
+      bad.append(path)
+      continue
     labels = predict(image).numpy()
     colors = colormap.label_to_color_image(labels, colormap_name)
     overlay = ((1 - FLAGS.overlay_opacity) * image.numpy() +
@@ -209,7 +221,11 @@ def main(argv):
     _write_png(f'{name}_color.png', colors)
     _write_png(f'{name}_overlay.png', np.round(overlay).astype(np.uint8))
   print(f'Wrote NAME_label.png, NAME_color.png and NAME_overlay.png of '
-        f'{len(paths)} images to {FLAGS.output_dir}.', flush=True)
+        f'{len(paths) - len(bad)} images to {FLAGS.output_dir}.', flush=True)
+  if bad and not FLAGS.skip_bad:
+    raise cli.UsageError(
+        f'{len(bad)} of {len(paths)} images are not readable image files '
+        f'({", ".join(bad)}); the others were written. --skip_bad exits 0.')
 
 
 if __name__ == '__main__':

@@ -29,6 +29,7 @@ from official import cli
 from official.data import catalog
 from official.data import pipeline
 from official.evaluator import evaluate
+from official.evaluator import protocol
 from official.trainer import distribution
 from official.trainer import trainer
 
@@ -57,13 +58,16 @@ def _evaluator(model_dir, strategy):
   info = catalog.dataset_info()
 
   def evaluate_checkpoint(model, step):
-    metrics = evaluate.evaluate(model, pipeline.eval_dataset(),
+    metrics = evaluate.evaluate(model, pipeline.eval_dataset(
+                                    num_classes=info.num_classes),
                                 info.class_names,
                                 ignore_label=info.ignore_label,
                                 strategy=strategy)
     if strategy.extended.should_checkpoint:
-      evaluate.write_metrics(os.path.join(model_dir, 'eval'), step,
-                             metrics)
+      evaluate.write_metrics(
+          os.path.join(model_dir, 'eval'), step, metrics, protocol.describe(
+              model.output_stride,
+              checkpoint_path=os.path.join(model_dir, f'ckpt-{step}')))
     logging.info('step %d: eval mIoU %.4f on %d images.', step,
                  metrics['miou'], metrics['num_images'])
 

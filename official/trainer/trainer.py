@@ -39,6 +39,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from official import setting_checks
 from official.data import catalog
 from official.data import pipeline
 from official.ops import mean_iou
@@ -150,6 +151,21 @@ def _checkpoint_to_resume(manager, strategy, num_workers):
       f'longer has step {common}; restart from a clean model_dir.')
 
 
+def _check_crop_size(element_spec, output_stride):
+  """Training crops must give features larger than 1x1 at the output stride.
+
+  At 1x1 per image the atrous branches see only their zero padding, and
+  training ends in NaN.
+  """
+  height, width = element_spec['image'].shape[1:3]
+  minimum = output_stride + 1
+  if None not in (height, width) and min(height, width) < minimum:
+    raise ValueError(
+        f'{setting_checks.setting_name("train_dataset.crop_size")} '
+        f'[{height}, {width}] is too small for output stride {output_stride}: '
+        f'each side must be at least {minimum}.')
+
+
 def _first_line(error):
   message = getattr(error, 'message', None) or str(error)
   return message.strip().splitlines()[0]
@@ -233,6 +249,7 @@ def train(model_dir,
   if mixed_precision not in MIXED_PRECISION_POLICIES:
     raise ValueError(f'Unknown mixed_precision {mixed_precision!r}; choose '
                      'None, \'bfloat16\' or \'float16\'.')
+  train_steps = setting_checks.positive_int(train_steps, 'train.train_steps')
   strategy = strategy or tf.distribute.get_strategy()
   with model_dir_lock.hold(model_dir, strategy.extended.should_checkpoint):
     info = catalog.dataset_info()
@@ -257,6 +274,7 @@ def train(model_dir,
     loop = _TrainingLoop(model_dir, strategy, model, info, train_steps,
                          momentum, mixed_precision == 'float16', jit_compile,
                          dataset_fn or (lambda context: pipeline.train_dataset(
+                             num_classes=info.num_classes,
                              input_context=context)),
                          max_checkpoints_to_keep)
     loop.restore_or_initialize(init_checkpoint, init_mode)
@@ -294,6 +312,7 @@ class _TrainingLoop:
       self.metric = mean_iou.MeanIoU(info.num_classes, info.ignore_label)
     self.multipliers = multipliers_lib.gradient_multipliers(model)
     self.input = _Input(strategy, dataset_fn)
+    _check_crop_size(self.input.iterator.element_spec, model.output_stride)
     # Keras does not track the random generators' states (dropout) as
     # checkpoint dependencies; a resumed run needs them to draw as an
     # uninterrupted one.
