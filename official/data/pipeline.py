@@ -69,10 +69,11 @@ def _check_labels(label, num_classes, ignore_label, filename, where):
   """An assert that every label is in [0, num_classes) or the ignore label."""
   bad = ((label < 0) | (label >= num_classes)) & (label != ignore_label)
   first_bad = tf.reduce_max(tf.boolean_mask(label, bad)[:1])
-  message = tf.strings.format(
-      f'{where}: image {{}} has label {{}}, not in [0, NUM_CLASSES={num_classes}) '
-      f'nor the ignore label {ignore_label}; fix the masks or NUM_CLASSES.',
-      [filename, first_bad])
+  message = tf.strings.join([
+      f'{where}: image ', filename, ' has label ',
+      tf.strings.as_string(first_bad),
+      f', not in [0, NUM_CLASSES={num_classes}) nor the ignore label '
+      f'{ignore_label}; fix the masks or NUM_CLASSES.'])
   return tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [message])
 
 
