@@ -1,8 +1,11 @@
 r"""Evaluates DeepLab checkpoints: mIoU over the eval split of the experiment.
 
 Writes DIR/eval/metrics-STEP.json (or --eval_dir) ({"step", "miou", "per_class_iou",
-"pixel_accuracy", "num_images"}) and TensorBoard scalars under DIR/eval,
-and prints one line per checkpoint. The experiment (model, eval split,
+"pixel_accuracy", "num_images", "protocol"}) and TensorBoard scalars under
+DIR/eval, and prints one line per checkpoint (and on stderr a warning when
+batch norm's moving statistics have seen too few steps). A metrics file of
+another protocol (output stride, scales, flips, window, checkpoint) is never
+overwritten: give each protocol its own --eval_dir. The experiment (model, eval split,
 classes) comes from --gin_file, or else from the operative_config.gin that
 training wrote into DIR.
 
@@ -22,6 +25,7 @@ training wrote into DIR.
 
 import os
 import re
+import sys
 
 from absl import flags
 from absl import logging
@@ -156,7 +160,7 @@ class _Evaluation:
           f'images; wrote {path}', flush=True)
     for warning in batch_norm_warmup.warnings(
         model, step, batch_norm_warmup.configured_init_mode()):
-      print(f'warning: {warning}', flush=True)
+      print(f'warning: {warning}', file=sys.stderr, flush=True)
     return step
 
 
