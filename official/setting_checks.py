@@ -14,7 +14,7 @@ def setting_name(parameter):
   """'MACRO (parameter)' if gin binds `parameter` to a macro, else parameter.
 
   Example:
-    >>> gin.parse_config(['STEPS = 5', 'train.train_steps = %STEPS'])
+    >>> _ = gin.parse_config(['STEPS = 5', 'train.train_steps = %STEPS'])
     >>> setting_name('train.train_steps')
     'STEPS (train.train_steps)'
   """

@@ -242,7 +242,8 @@ def train(model_dir,
   Example:
     >>> gin.parse_config_files_and_bindings(
     ...     ['gin_configs/toy/quickstart.gin'], ['TRAIN_STEPS = 10'])
-    >>> result = train('/tmp/toy_run')
+    >>> result = train('/tmp/toy_run',
+    ...                tf.distribute.OneDeviceStrategy('/cpu:0'))
     >>> result.step
     10
   """
