@@ -23,13 +23,11 @@ import sys
 
 from absl import flags
 from absl import logging
-import gin
 
 from official import cli
+from official import experiment
 from official.data import catalog
-from official.data import pipeline
-from official.evaluator import evaluate
-from official.evaluator import protocol
+from official.evaluator import evaluator as evaluator_lib
 from official.trainer import distribution
 from official.trainer import trainer
 
@@ -55,19 +53,14 @@ FLAGS = flags.FLAGS
 
 def _evaluator(model_dir, strategy):
   """after_checkpoint for train_and_eval: mIoU of the eval split."""
-  info = catalog.dataset_info()
+  source, split_name = experiment.eval_source()
+  evaluator = evaluator_lib.Evaluator(
+      source, catalog.dataset_info(), os.path.join(model_dir, 'eval'),
+      split_name, strategy=strategy)
 
   def evaluate_checkpoint(model, step):
-    metrics = evaluate.evaluate(model, pipeline.eval_dataset(
-                                    num_classes=info.num_classes),
-                                info.class_names,
-                                ignore_label=info.ignore_label,
-                                strategy=strategy)
-    if strategy.extended.should_checkpoint:
-      evaluate.write_metrics(
-          os.path.join(model_dir, 'eval'), step, metrics, protocol.describe(
-              model.output_stride,
-              checkpoint_path=os.path.join(model_dir, f'ckpt-{step}')))
+    metrics = evaluator.evaluate_model(
+        model, step, os.path.join(model_dir, f'ckpt-{step}')).metrics
     logging.info('step %d: eval mIoU %.4f on %d images.', step,
                  metrics['miou'], metrics['num_images'])
 
@@ -79,9 +72,8 @@ def main(argv):
   if FLAGS.tpu is not None and FLAGS.strategy != 'tpu':
     raise cli.UsageError('--tpu needs --strategy=tpu.')
   cli.check_output_dir('model_dir')
-  cli.parse_gin()
-  if FLAGS.checkpoint:
-    gin.bind_parameter('train.init_checkpoint', FLAGS.checkpoint)
+  cli.parse_gin(overrides={'train.init_checkpoint': FLAGS.checkpoint}
+                if FLAGS.checkpoint else None)
   strategy = distribution.create_strategy(FLAGS.strategy, FLAGS.num_gpus,
                                           FLAGS.tpu)
   after_checkpoint = None

@@ -15,11 +15,9 @@ import gin
 import tensorflow as tf
 
 from official import cli
-# Registers train, which the setting_checks example binds.
-from official.trainer import trainer  # pylint: disable=unused-import
 
 # Modules whose docstring examples need no model or dataset.
-_DOCTESTED = ('official.setting_checks', 'official.tensorflow_startup',
+_DOCTESTED = ('official.ops.setting_checks', 'official.tensorflow_startup',
               'official.evaluator.protocol')
 # Flags every binary has: cli's and absl's.
 _COMMON_FLAGS = {'gin_file', 'gin_bindings', 'helpfull', 'help', 'verbosity'}

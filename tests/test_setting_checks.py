@@ -7,12 +7,12 @@ import gin
 import tensorflow as tf
 
 from official import cli
-from official import setting_checks
+from official import experiment
+from official.ops import setting_checks
 from official.data import catalog
 from official.data import pipeline
 from official.trainer import trainer
-from tests import tiny_run
-from tests.trainer import tiny_model
+from tests import fixtures
 
 _QUICKSTART = os.path.join(cli.REPO_ROOT, 'gin_configs/toy/quickstart.gin')
 
@@ -24,25 +24,27 @@ class SettingChecksTest(tf.test.TestCase, parameterized.TestCase):
     gin.clear_config()
     self.addCleanup(gin.clear_config)
     self.data_dir = os.path.join(self.get_temp_dir(), 'tfrecords')
-    tiny_run.write_toy_split(self.data_dir, 'train_aug')
+    fixtures.write_split(self.data_dir, 'train_aug', [
+        (f'image_{index}', fixtures.png_bytes(image), labels)
+        for index, (image, labels) in enumerate(fixtures.toy_images())])
 
   def _parse(self, *bindings):
     gin.parse_config_files_and_bindings(
-        [_QUICKSTART], tiny_model.TINY_MODEL_BINDINGS +
+        [_QUICKSTART], fixtures.TINY_MODEL_BINDINGS +
         [f"DATA_DIR = '{self.data_dir}'"] + list(bindings))
 
   def _assert_first_line(self, call, message):
-    # gin adds a line naming the configurable.
-    with self.assertRaises(ValueError) as caught:
+    """The error `cli.run` reports, naming the macro."""
+    with self.assertRaises(setting_checks.SettingError) as caught:
       call()
-    self.assertEqual(str(caught.exception).splitlines()[0], message)
+    self.assertEqual(cli.error_line(caught.exception), message)
 
   def test_setting_name(self):
     self._parse()
-    self.assertEqual(setting_checks.setting_name('train.train_steps'),
+    self.assertEqual(experiment.setting_name('train.train_steps'),
                      'TRAIN_STEPS (train.train_steps)')
-    self.assertEqual(setting_checks.setting_name('train.seed'), 'train.seed')
-    self.assertEqual(setting_checks.setting_name('train.momentum'),
+    self.assertEqual(experiment.setting_name('train.seed'), 'train.seed')
+    self.assertEqual(experiment.setting_name('train.momentum'),
                      'train.momentum')
 
   @parameterized.named_parameters(
@@ -87,7 +89,8 @@ class SettingChecksTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEmpty(tf.io.gfile.glob(os.path.join(model_dir, 'ckpt-*')))
 
   def test_dataset_info_num_classes(self):
-    with self.assertRaisesRegex(ValueError, 'must be a positive integer'):
+    with self.assertRaisesRegex(setting_checks.SettingError,
+                                'must be a positive integer'):
       catalog.dataset_info(num_classes=-1)
     self.assertEqual(catalog.dataset_info(num_classes=3).num_classes, 3)
 

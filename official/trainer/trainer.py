@@ -39,12 +39,12 @@ import keras
 import numpy as np
 import tensorflow as tf
 
-from official import setting_checks
+from official.ops import setting_checks
 from official.data import catalog
 from official.data import pipeline
 from official.ops import mean_iou
 from official.model import builder
-from official.trainer import batch_norm_warmup
+from official.model import batch_norm_warmup
 from official.trainer import checkpoint_recovery
 from official.trainer import gradient_multipliers as multipliers_lib
 from official.model import checkpoint as checkpoint_lib
@@ -160,8 +160,8 @@ def _check_crop_size(element_spec, output_stride):
   height, width = element_spec['image'].shape[1:3]
   minimum = output_stride + 1
   if None not in (height, width) and min(height, width) < minimum:
-    raise ValueError(
-        f'{setting_checks.setting_name("train_dataset.crop_size")} '
+    raise setting_checks.SettingError(
+        'train_dataset.crop_size',
         f'[{height}, {width}] is too small for output stride {output_stride}: '
         f'each side must be at least {minimum}.')
 
@@ -275,7 +275,6 @@ def train(model_dir,
     loop = _TrainingLoop(model_dir, strategy, model, info, train_steps,
                          momentum, mixed_precision == 'float16', jit_compile,
                          dataset_fn or (lambda context: pipeline.train_dataset(
-                             num_classes=info.num_classes,
                              input_context=context)),
                          max_checkpoints_to_keep)
     loop.restore_or_initialize(init_checkpoint, init_mode)

@@ -8,14 +8,14 @@ import tensorflow as tf
 from official import cli
 from official.data import pipeline
 from official.data import tfrecord
-from tests import tiny_run
+from tests import fixtures
 
 
 def _example(name, label_value):
   labels = np.zeros((33, 33), np.uint8)
   labels[5:9, 5:9] = label_value
   labels[0] = 255
-  return (name, tiny_run.png_bytes(np.zeros((33, 33, 3), np.uint8)), labels)
+  return (name, fixtures.png_bytes(np.zeros((33, 33, 3), np.uint8)), labels)
 
 
 class PipelineChecksTest(tf.test.TestCase):
@@ -23,7 +23,7 @@ class PipelineChecksTest(tf.test.TestCase):
   def setUp(self):
     super().setUp()
     self.data_dir = os.path.join(self.get_temp_dir(), 'tfrecords')
-    tiny_run.write_split(self.data_dir, 'bad', [
+    fixtures.write_split(self.data_dir, 'bad', [
         _example('fine', 3), _example('class_7', 7)])
     self.bad = tfrecord.TFRecordSource(self.data_dir, 'bad')
     self.bad_file = os.path.join(self.data_dir,
@@ -55,7 +55,7 @@ class PipelineChecksTest(tf.test.TestCase):
     self.assertLen(list(pipeline.eval_dataset(self.bad)), 2)
 
   def test_split_without_records(self):
-    tiny_run.write_split(self.data_dir, 'empty', [])
+    fixtures.write_split(self.data_dir, 'empty', [])
     source = tfrecord.TFRecordSource(self.data_dir, 'empty')
     for make in (pipeline.train_dataset, pipeline.eval_dataset):
       with self.subTest(make.__name__):

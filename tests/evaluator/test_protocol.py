@@ -1,6 +1,6 @@
 """Metrics files record their protocol; another protocol never overwrites.
 
-With the eval binary in subprocesses: the README's evaluation of a
+With the eval binary (in this process, and once in a fresh one): the README's evaluation of a
 checkpoint without --model_dir, an --eval_dir that is a file (refused before
 the evaluation), a second protocol into the same eval dir, and the
 batch-norm warning; each failure one line on stderr and nothing else.
@@ -13,7 +13,7 @@ import tensorflow as tf
 
 from official import operative_config
 from official.evaluator import protocol
-from tests import tiny_run
+from tests import fixtures
 
 
 class ProtocolTest(tf.test.TestCase):
@@ -41,28 +41,28 @@ class ProtocolTest(tf.test.TestCase):
 class EvalBinaryProtocolTest(tf.test.TestCase):
 
   def test_protocols_kept_apart_and_paths_checked_first(self):
-    _, shared = tiny_run.shared_run()
+    _, shared = fixtures.shared_run()
     run_dir = os.path.join(self.get_temp_dir(), 'run')
     zoo_dir = os.path.join(self.get_temp_dir(), 'zoo')
-    tiny_run.copy_run(shared, run_dir, step=2)
-    tiny_run.copy_run(shared, zoo_dir, step=2)
+    fixtures.copy_run(shared, run_dir, step=2)
+    fixtures.copy_run(shared, zoo_dir, step=2)
     a_file = os.path.join(self.get_temp_dir(), 'a_file')
     with open(a_file, 'w') as f:
       f.write('x')
     config = os.path.join(zoo_dir, operative_config.FILENAME)
-    processes = {
-        'default': tiny_run.run_binary('official.eval', f'--model_dir={run_dir}',
-                                       wait=False),
+    # In a fresh process: stderr holds the error line and nothing else (no
+    # TensorFlow start-up lines either).
+    eval_dir_file = fixtures.start_binary(
+        'official.eval', f'--model_dir={run_dir}', f'--eval_dir={a_file}')
+    results = {
+        'default': fixtures.run_main('official.eval',
+                                     f'--model_dir={run_dir}'),
         # The README's usage: a checkpoint and its gin file, no --model_dir.
-        'checkpoint': tiny_run.run_binary(
+        'checkpoint': fixtures.run_main(
             'official.eval', f'--checkpoint={zoo_dir}/ckpt-2',
-            f'--gin_file={config}', wait=False),
-        'eval_dir_file': tiny_run.run_binary(
-            'official.eval', f'--model_dir={run_dir}',
-            f'--eval_dir={a_file}', wait=False),
+            f'--gin_file={config}'),
+        'eval_dir_file': eval_dir_file.wait(),
     }
-    results = {name: tiny_run.finish(process)
-               for name, process in processes.items()}
     for name in ('default', 'checkpoint'):
       self.assertEqual(results[name].returncode, 0, results[name].stderr)
     with open(os.path.join(run_dir, 'eval', 'metrics-2.json')) as f:
@@ -78,17 +78,16 @@ class EvalBinaryProtocolTest(tf.test.TestCase):
 
     result = results['eval_dir_file']
     self.assertEqual(result.returncode, 1)
-    # One line, and nothing else: no TensorFlow start-up lines either.
     self.assertEqual(result.stderr.splitlines(), [
         f'error: --eval_dir {a_file}: is a file, not a folder.'])
     self.assertEqual(result.stdout, '')  # Refused before evaluating.
 
     with open(os.path.join(run_dir, 'eval', 'metrics-2.json'), 'rb') as f:
       before = f.read()
-    result = tiny_run.run_binary('official.eval', f'--model_dir={run_dir}',
-                                 '--eval_output_stride=32')
+    result = fixtures.run_main('official.eval', f'--model_dir={run_dir}',
+                               '--eval_output_stride=32')
     self.assertEqual(result.returncode, 1, result.stderr)
-    lines = tiny_run.error_lines(result.stderr)
+    lines = fixtures.error_lines(result.stderr)
     self.assertLen(lines, 1, result.stderr)
     self.assertEqual(
         lines[0], f'error: {run_dir}/eval/metrics-2.json holds results of '

@@ -13,11 +13,11 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-from official.trainer import batch_norm_warmup
+from official.model import batch_norm_warmup
 from official.trainer import checkpoint_recovery
 from official.trainer import model_dir_lock
 from official.trainer import trainer
-from tests.trainer import tiny_model
+from tests import fixtures
 
 _SIZE = 33
 
@@ -48,7 +48,7 @@ class RecoveryTest(tf.test.TestCase):
   def setUp(self):
     super().setUp()
     gin.clear_config()
-    gin.parse_config(tiny_model.TINY_MODEL_BINDINGS + [
+    gin.parse_config(fixtures.TINY_MODEL_BINDINGS + [
         'DeepLab.num_classes = 4', "dataset_info.name = 'toy'"])
     self.addCleanup(gin.clear_config)
 

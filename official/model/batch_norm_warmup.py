@@ -12,7 +12,6 @@ problem; without `fine_tune_batch_norm` nothing is updated at all.
 import collections
 import math
 
-import gin
 import keras
 
 # Warn when more than this fraction of the initial statistics remains.
@@ -89,14 +88,3 @@ def warnings(model, steps, init_mode=None):
 
 def _steps_to_reach(decay, fraction):
   return math.ceil(math.log(fraction) / math.log(decay))
-
-
-def configured_init_mode():
-  """The init mode of the configured training run, None if from scratch."""
-  try:
-    bindings = gin.get_bindings('train')
-  except ValueError:
-    return None
-  if not bindings.get('init_checkpoint'):
-    return None
-  return bindings.get('init_mode', 'all')
