@@ -12,13 +12,17 @@ Usage in a binary:
       cli.run(main)
 """
 
+import os
+import re
 import sys
 
 from absl import app
 from absl import flags
 from absl import logging
+import tensorflow as tf
 
 from official import experiment
+from official.ops import setting_checks
 
 REPO_ROOT = experiment.REPO_ROOT
 
@@ -57,19 +61,72 @@ def reject_gin():
                        'configures.')
 
 
+# '{{function_node ...}} Error in user-defined function passed to ...
+# transformation with iterator: Iterator::...: ' before a TensorFlow error's
+# message itself.
+_TF_ERROR_PREAMBLE = re.compile(
+    r'^(\{\{[^}]*\}\}\s*)?(Error in user-defined function.*?Iterator::\S+: )?')
+
+
+def error_line(error):
+  """The one line that reports `error`: its message's first line.
+
+  TensorFlow errors lose their graph and tf.data preamble; a setting's
+  error names the macro it is bound to; errors other
+  than the expected kinds (`UsageError`, ValueError, FileNotFoundError)
+  are prefixed with their type, e.g. 'DataLossError: ...'.
+  """
+  if isinstance(error, tf.errors.OpError):
+    message = _TF_ERROR_PREAMBLE.sub('', (error.message or '').strip())
+  elif isinstance(error, setting_checks.SettingError):
+    message = f'{experiment.setting_name(error.parameter)} {error.problem}'
+  else:
+    message = str(error).strip()
+  line = message.splitlines()[0] if message else repr(error)
+  if not isinstance(error, (UsageError, ValueError, FileNotFoundError)):
+    line = f'{type(error).__name__}: {line}'
+  return line
+
+
 def run(main):
-  """`absl.app.run(main)`, turning expected errors into one line and exit 1."""
+  """`absl.app.run(main)`, turning any error into one line and exit 1.
+
+  The traceback is logged at debug level (`--verbosity=1` shows it).
+  """
 
   def main_with_errors(argv):
     try:
       return main(argv)
-    except (UsageError, ValueError, FileNotFoundError) as error:
+    except Exception as error:  # pylint: disable=broad-except
       logging.debug('Details of the error below.', exc_info=True)
-      message = str(error).splitlines()[0] if str(error) else repr(error)
-      print(f'error: {message}', file=sys.stderr)
+      print(f'error: {error_line(error)}', file=sys.stderr, flush=True)
       sys.exit(1)
 
   app.run(main_with_errors)
+
+
+def check_output_dir(name, path=None):
+  """Creates the folder of flag `--name` (or `path`), checking it is usable.
+
+  Called before the work, so that a folder that is a file, or that cannot be
+  created or written, fails in one line before anything is computed.
+
+  Returns:
+    The folder's path.
+  """
+  path = path or FLAGS[name].value
+  if tf.io.gfile.exists(path) and not tf.io.gfile.isdir(path):
+    raise UsageError(f'--{name} {path}: is a file, not a folder.')
+  try:
+    tf.io.gfile.makedirs(path)
+    probe = os.path.join(path, f'.write_check_{os.getpid()}')
+    with tf.io.gfile.GFile(probe, 'w') as f:
+      f.write('')
+    tf.io.gfile.remove(probe)
+  except (tf.errors.OpError, OSError) as error:
+    raise UsageError(f'--{name} {path}: cannot write there '
+                     f'({error_line(error)}).') from error
+  return path
 
 
 def check_arguments(argv, required=()):

@@ -1,8 +1,11 @@
 r"""Evaluates DeepLab checkpoints: mIoU over the eval split of the experiment.
 
 Writes DIR/eval/metrics-STEP.json (or --eval_dir) ({"step", "miou", "per_class_iou",
-"pixel_accuracy", "num_images"}) and TensorBoard scalars under DIR/eval,
-and prints one line per checkpoint. The experiment (model, eval split,
+"pixel_accuracy", "num_images", "protocol"}) and TensorBoard scalars under
+DIR/eval, and prints one line per checkpoint (and on stderr a warning when
+batch norm's moving statistics have seen too few steps). A metrics file of
+another protocol (output stride, scales, flips, window, checkpoint) is never
+overwritten: give each protocol its own --eval_dir. The experiment (model, eval split,
 classes) comes from --gin_file, or else from the operative_config.gin that
 training wrote into DIR.
 
@@ -15,12 +18,13 @@ training wrote into DIR.
     # Beside training: each new checkpoint once, up to train.train_steps.
     python -m official.eval --model_dir=runs/voc --continuous
 
-    # A converted reference checkpoint; metrics go to runs/zoo/eval.
-    python -m official.eval --model_dir=runs/zoo --checkpoint=/ckpt/converted \
+    # A converted reference checkpoint; metrics go to /ckpt/converted/eval.
+    python -m official.eval --checkpoint=/ckpt/converted \
         --gin_file=gin_configs/voc/xception65_decoder_sc_os16.gin
 """
 
 import os
+import sys
 
 from absl import flags
 from absl import logging
@@ -49,8 +53,10 @@ flags.DEFINE_integer('eval_timeout', 3600,
                      'appeared for this many seconds.', lower_bound=1)
 flags.DEFINE_string('eval_dir', None,
                     'Where the metrics files and summaries go; default '
-                    'DIR/eval. Give each protocol its own (e.g. DIR/eval_ms) '
-                    'to keep their results apart.')
+                    'DIR/eval, or with --checkpoint alone the eval folder '
+                    'beside the checkpoint. Each protocol needs its own (e.g. '
+                    'DIR/eval_ms): a metrics file of another protocol is '
+                    'never overwritten.')
 cli.define_eval_protocol_flags()
 cli.define_window_flags()
 flags.DEFINE_string('export_dir', None,
@@ -63,14 +69,24 @@ flags.DEFINE_string('export_dir', None,
 FLAGS = flags.FLAGS
 
 
-def _evaluator():
+def _eval_dir():
+  """--eval_dir, else DIR/eval, else the eval folder beside --checkpoint."""
+  if FLAGS.eval_dir:
+    return FLAGS.eval_dir
+  if FLAGS.model_dir:
+    return os.path.join(FLAGS.model_dir, 'eval')
+  return os.path.join(
+      os.path.dirname(checkpoint.resolve_checkpoint(FLAGS.checkpoint)), 'eval')
+
+
+def _evaluator(eval_dir):
   """The configured eval split under the protocol of the flags."""
   source, split_name = experiment.eval_source()
   window_size, window_stride = cli.window()
   return evaluator_lib.Evaluator(
-      source, catalog.dataset_info(),
-      FLAGS.eval_dir or os.path.join(FLAGS.model_dir, 'eval'), split_name,
-      cli.eval_scales(), FLAGS.add_flipped_images, window_size, window_stride)
+      source, catalog.dataset_info(), eval_dir, split_name,
+      cli.eval_scales(), FLAGS.add_flipped_images, window_size, window_stride,
+      init_mode=experiment.train_init_mode())
 
 
 def _evaluate_export(argv):
@@ -102,7 +118,10 @@ def _evaluate_export(argv):
 def main(argv):
   if FLAGS.export_dir:
     return _evaluate_export(argv)
-  cli.check_arguments(argv, required=('model_dir',))
+  cli.check_arguments(argv)
+  if not (FLAGS.model_dir or FLAGS.checkpoint):
+    raise cli.UsageError('Give --model_dir, or --checkpoint (with its '
+                         '--gin_file).')
   if FLAGS.continuous:
     if FLAGS.checkpoint:
       raise cli.UsageError('--continuous evaluates the checkpoints of '
@@ -116,14 +135,15 @@ def main(argv):
       raise cli.UsageError(f'--model_dir {FLAGS.model_dir}: no such folder.')
     checkpoints = [checkpoint.resolve_checkpoint(FLAGS.checkpoint or
                                                  FLAGS.model_dir)]
+  eval_dir = cli.check_output_dir('eval_dir', _eval_dir())
   evaluator, step = None, None
   if FLAGS.gin_file:
     cli.parse_gin()
-    evaluator, final_step = _evaluator(), experiment.final_step()
+    evaluator, final_step = _evaluator(eval_dir), experiment.final_step()
   for checkpoint_path in checkpoints:
     if evaluator is None:
       cli.parse_run_gin(FLAGS.model_dir, checkpoint_path)
-      evaluator, final_step = _evaluator(), experiment.final_step()
+      evaluator, final_step = _evaluator(eval_dir), experiment.final_step()
     evaluation = evaluator.evaluate_checkpoint(checkpoint_path,
                                                FLAGS.eval_output_stride)
     metrics, step = evaluation.metrics, evaluation.step
@@ -131,6 +151,8 @@ def main(argv):
           f'accuracy {metrics["pixel_accuracy"]:.4f} on '
           f'{metrics["num_images"]} images; wrote {evaluation.metrics_path}',
           flush=True)
+    for warning in evaluation.batch_norm_warnings:
+      print(f'warning: {warning}', file=sys.stderr, flush=True)
     if FLAGS.continuous and final_step is not None and step >= final_step:
       logging.info('Evaluated the final step %d.', step)
       break

@@ -35,7 +35,8 @@ REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
 
 # Parameters that follow the dataset info's num_classes / ignore_label.
 _FOLLOWERS = {
-    'num_classes': ('DeepLab.num_classes', 'FolderSource.num_classes'),
+    'num_classes': ('DeepLab.num_classes', 'FolderSource.num_classes',
+                    'train_dataset.num_classes', 'eval_dataset.num_classes'),
     'ignore_label': ('train_dataset.ignore_label', 'eval_dataset.ignore_label',
                      'FolderSource.ignore_label'),
 }
@@ -193,6 +194,32 @@ def eval_source():
   description = '{}({})'.format(reference.scoped_selector, ', '.join(
       f'{name}={value!r}' for name, value in sorted(bindings.items())))
   return reference.scoped_configurable_fn(), description
+
+
+def setting_name(parameter):
+  """'MACRO (parameter)' if `parameter` is bound to a macro, else parameter.
+
+  Example:
+    >>> _ = gin.parse_config(['STEPS = 5', 'train.train_steps = %STEPS'])
+    >>> setting_name('train.train_steps')
+    'STEPS (train.train_steps)'
+  """
+  value = _bound_value(parameter)
+  if isinstance(value, gin.config.ConfigurableReference) and (
+      value.configurable.name == 'macro'):
+    return f'{value.scoped_selector.rsplit("/", 1)[0]} ({parameter})'
+  return parameter
+
+
+def train_init_mode():
+  """The init mode of the configured training, None if from scratch."""
+  try:
+    bindings = gin.get_bindings('train')
+  except ValueError:
+    return None
+  if not bindings.get('init_checkpoint'):
+    return None
+  return bindings.get('init_mode', 'all')
 
 
 def final_step():

@@ -87,6 +87,7 @@ def main(argv):
   cli.check_arguments(argv, required=('export_dir',))
   if not (FLAGS.model_dir or FLAGS.checkpoint):
     raise cli.UsageError('Give --model_dir or --checkpoint.')
+  cli.check_output_dir('export_dir')
   crop_size = cli.size_flag('crop_size')
   eval_scales = cli.eval_scales()
   checkpoint_path = checkpoint_lib.resolve_checkpoint(

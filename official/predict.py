@@ -28,6 +28,7 @@ images are padded as the eval split's are, so that its labels are the ones
 """
 
 import os
+import sys
 
 from absl import flags
 import numpy as np
@@ -71,6 +72,10 @@ flags.DEFINE_bool('voc_submission', False,
 flags.DEFINE_float('overlay_opacity', 0.5,
                    'Weight of the colours in the overlays.', lower_bound=0.0,
                    upper_bound=1.0)
+flags.DEFINE_bool('skip_bad', False,
+                  'Exit 0 when some inputs are not readable images (each is '
+                  'still reported); without it they are an error, after every '
+                  'good image is written.')
 cli.define_eval_protocol_flags()
 cli.define_window_flags()
 
@@ -153,6 +158,7 @@ def main(argv):
     paths = submission.test_image_paths(FLAGS.input)
   else:
     paths = _input_paths(FLAGS.input)
+  cli.check_output_dir('output_dir')
   if from_checkpoint:
     predict, info = _checkpoint_predictor()
     default_colormap = info.colormap
@@ -172,8 +178,15 @@ def main(argv):
     print(submission.write(paths, _read_image, predict, FLAGS.output_dir),
           flush=True)
     return
+  bad = []
   for path in paths:
-    image = _read_image(path)
+    try:
+      image = _read_image(path)
+    except cli.UsageError as error:
+      print(f'{"warning" if FLAGS.skip_bad else "bad image"}: {error}',
+            file=sys.stderr, flush=True)
+      bad.append(path)
+      continue
     try:
       labels = np.asarray(predict(image))
     except ValueError as error:
@@ -191,7 +204,11 @@ def main(argv):
       tf.io.gfile.makedirs(os.path.dirname(result))
       _write_png(result, _raw_labels(labels, path)[..., np.newaxis])
   print(f'Wrote NAME_label.png, NAME_color.png and NAME_overlay.png of '
-        f'{len(paths)} images to {FLAGS.output_dir}.', flush=True)
+        f'{len(paths) - len(bad)} images to {FLAGS.output_dir}.', flush=True)
+  if bad and not FLAGS.skip_bad:
+    raise cli.UsageError(
+        f'{len(bad)} of {len(paths)} images are not readable image files '
+        f'({", ".join(bad)}); the others were written. --skip_bad exits 0.')
 
 
 if __name__ == '__main__':

@@ -59,7 +59,8 @@ def _evaluator(model_dir, strategy):
       split_name, strategy=strategy)
 
   def evaluate_checkpoint(model, step):
-    metrics = evaluator.evaluate_model(model, step).metrics
+    metrics = evaluator.evaluate_model(
+        model, step, os.path.join(model_dir, f'ckpt-{step}')).metrics
     logging.info('step %d: eval mIoU %.4f on %d images.', step,
                  metrics['miou'], metrics['num_images'])
 
@@ -70,6 +71,7 @@ def main(argv):
   cli.check_arguments(argv, required=('model_dir',))
   if FLAGS.tpu is not None and FLAGS.strategy != 'tpu':
     raise cli.UsageError('--tpu needs --strategy=tpu.')
+  cli.check_output_dir('model_dir')
   cli.parse_gin(overrides={'train.init_checkpoint': FLAGS.checkpoint}
                 if FLAGS.checkpoint else None)
   strategy = distribution.create_strategy(FLAGS.strategy, FLAGS.num_gpus,

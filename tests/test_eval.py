@@ -48,7 +48,7 @@ class EvalBinaryTest(tf.test.TestCase):
 
     metrics = _metrics(model_dir, 2, 'eval_ms_flip')
     self.assertEqual(sorted(metrics), ['miou', 'num_images', 'per_class_iou',
-                                       'pixel_accuracy', 'step'])
+                                       'pixel_accuracy', 'protocol', 'step'])
     self.assertEqual((metrics['step'], metrics['num_images']), (2, 3))
     self.assertEqual(list(metrics['per_class_iou']), _CLASS_NAMES)
     self.assertGreater(metrics['pixel_accuracy'], 0.0)

@@ -148,7 +148,7 @@ class PredictBinaryTest(tf.test.TestCase):
         self, fixtures.run_main(
             'official.predict', f'--input={unreadable}',
             f'--export_dir={self.stand_in_dir}', output_dir),
-        f'{unreadable}: not a readable image file.')
+        f'1 of 1 images are not readable image files ({unreadable})')
     # Once in a process of its own: the exit status and what it prints.
     fixtures.assert_one_line_error(
         self, fixtures.run_binary(

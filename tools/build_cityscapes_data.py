@@ -25,6 +25,9 @@ flags.DEFINE_string('cityscapes_root', None,
                     'gtCoarse/ for the coarse splits).')
 flags.DEFINE_string('output_dir', None, 'Where to write the TFRecords.')
 flags.DEFINE_integer('num_shards', 10, 'Files per split.', lower_bound=1)
+flags.DEFINE_bool('allow_empty_splits', False,
+                  'Write a split that has no examples (empty files) instead '
+                  'of stopping.')
 flags.DEFINE_bool('skip_bad', False,
                   'Leave out bad images and masks (each reported) instead of '
                   'stopping.')
@@ -39,7 +42,8 @@ def main(argv):
   conversion.convert(
       cityscapes.all_samples(root),
       FLAGS.output_dir, cityscapes.load_label, FLAGS.num_shards,
-      FLAGS.skip_bad)
+      FLAGS.skip_bad,
+      allow_empty_splits=FLAGS.allow_empty_splits)
 
 
 if __name__ == '__main__':

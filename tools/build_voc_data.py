@@ -26,6 +26,9 @@ flags.DEFINE_string('sbd_root', None,
                     'build train_aug.')
 flags.DEFINE_string('output_dir', None, 'Where to write the TFRecords.')
 flags.DEFINE_integer('num_shards', 4, 'Files per split.', lower_bound=1)
+flags.DEFINE_bool('allow_empty_splits', False,
+                  'Write a split that has no examples (empty files) instead '
+                  'of stopping.')
 flags.DEFINE_bool('skip_bad', False,
                   'Leave out bad images and masks (each reported) instead of '
                   'stopping.')
@@ -47,7 +50,8 @@ def main(argv):
   if os.path.isfile(voc.test_list(voc_dir)):
     samples_by_split[voc.TEST] = voc.test_samples(voc_dir)
   conversion.convert(samples_by_split, FLAGS.output_dir, voc.load_label,
-                     FLAGS.num_shards, FLAGS.skip_bad)
+                     FLAGS.num_shards, FLAGS.skip_bad,
+                     allow_empty_splits=FLAGS.allow_empty_splits)
 
 
 if __name__ == '__main__':

@@ -20,6 +20,7 @@ from official.data import cityscapes
 from official.data import dataset_info as dataset_info_lib
 from official.data import toy
 from official.data import voc
+from official.ops import setting_checks
 
 def _default_class_names(num_classes):
   return tuple(f'class_{index}' for index in range(num_classes))
@@ -48,6 +49,8 @@ def dataset_info(name=None, num_classes=None, ignore_label=None,
     ValueError: if neither a known name nor num_classes is given, or the
       class names do not match the number of classes.
   """
+  if num_classes is not None:
+    setting_checks.positive_int(num_classes, 'dataset_info.num_classes')
   if name in DATASETS:
     info = DATASETS[name]
   elif num_classes is None:

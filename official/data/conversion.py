@@ -158,9 +158,13 @@ def write_split(samples, split, output_dir, load_label, num_shards,
   return summary
 
 
+class EmptySplitError(ValueError):
+  """A split to convert has no examples."""
+
+
 def convert(samples_by_split, output_dir, load_label, num_shards,
             skip_bad=False, stream=sys.stderr, out=sys.stdout,
-            read_image=image_files.read_rgb_image):
+            read_image=image_files.read_rgb_image, allow_empty_splits=False):
   """`write_split` for each split, then a summary of each on `out`.
 
   Args:
@@ -168,10 +172,23 @@ def convert(samples_by_split, output_dir, load_label, num_shards,
     output_dir, load_label, num_shards, skip_bad, stream, read_image: as
       `write_split`.
     out: where the summaries go.
+    allow_empty_splits: write splits without examples (empty shards)
+      instead of raising.
 
   Returns:
     [`SplitSummary`] in the order of `samples_by_split`.
+
+  Raises:
+    EmptySplitError: naming the splits without examples, before anything is
+      written, unless `allow_empty_splits`.
   """
+  empty = [split for split, samples in samples_by_split.items()
+           if not samples]
+  if empty and not allow_empty_splits:
+    raise EmptySplitError(
+        f'No examples found for split(s) {", ".join(empty)} (a wrong or '
+        'incomplete dataset folder?); nothing was written. Pass '
+        '--allow_empty_splits to write them empty.')
   summaries = [write_split(samples, split, output_dir, load_label, num_shards,
                            skip_bad, stream, read_image)
                for split, samples in samples_by_split.items()]

@@ -29,12 +29,15 @@ Example, under a strategy (gin supplies the other arguments):
   ...     lambda context: train_dataset(input_context=context))
 """
 
+import os
+
 import gin
 import numpy as np
 import tensorflow as tf
 
 from official.data import dataset_info
 from official.ops import mean_pixel as mean_pixel_lib
+from official.ops import setting_checks
 from official.ops import resize
 
 
@@ -59,11 +62,24 @@ def scale_factors(min_scale_factor, max_scale_factor, scale_factor_step):
   return np.linspace(min_scale_factor, max_scale_factor, count).tolist()
 
 
-def _image_and_label(element, ignore_label):
+def _check_labels(label, num_classes, ignore_label, filename, where):
+  """An assert that every label is in [0, num_classes) or the ignore label."""
+  bad = ((label < 0) | (label >= num_classes)) & (label != ignore_label)
+  first_bad = tf.reduce_max(tf.boolean_mask(label, bad)[:1])
+  message = tf.strings.join([
+      f'{where}: image ', filename, ' has label ',
+      tf.strings.as_string(first_bad),
+      f', not in [0, NUM_CLASSES={num_classes}) nor the ignore label '
+      f'{ignore_label}; fix the masks or NUM_CLASSES.'])
+  return tf.debugging.Assert(tf.logical_not(tf.reduce_any(bad)), [message])
+
+
+def _image_and_label(element, ignore_label, num_classes=None, where=''):
   """The element's float32 image and its label, all ignored if it has none.
 
   Raises (when run) InvalidArgumentError naming the file if image and label
-  sizes differ.
+  sizes differ, or with `num_classes` if a label is outside [0, num_classes)
+  and not `ignore_label` (`where` names the split).
   """
   image = tf.cast(element['image'], tf.float32)
   label = element['label']
@@ -77,7 +93,11 @@ def _image_and_label(element, ignore_label):
       tf.reduce_all(tf.equal(image_size, label_size)),
       ['Image and label sizes differ (file, image size, label size follow):',
        element['filename'], image_size, label_size])
-  with tf.control_dependencies([check]):
+  checks = [check]
+  if num_classes is not None:
+    checks.append(_check_labels(label, num_classes, ignore_label,
+                                element['filename'], where))
+  with tf.control_dependencies(checks):
     return tf.identity(image), tf.identity(label)
 
 
@@ -130,7 +150,7 @@ def _random_flip(image, label, seed):
 
 def preprocess_for_training(element, seed, crop_size, factors,
                             min_scale_factor, max_scale_factor, mean_pixel,
-                            ignore_label):
+                            ignore_label, num_classes=None, where=''):
   """Scale, pad, crop and flip one decoded element (reference §5).
 
   Args:
@@ -140,6 +160,7 @@ def preprocess_for_training(element, seed, crop_size, factors,
     factors, min_scale_factor, max_scale_factor: from `scale_factors`.
     mean_pixel: float32 [] or [3], the image padding.
     ignore_label: the label padding.
+    num_classes, where: see `_image_and_label`.
 
   Returns:
     {'image': float32 [crop_h, crop_w, 3], 'label': int32 [crop_h, crop_w,
@@ -148,7 +169,7 @@ def preprocess_for_training(element, seed, crop_size, factors,
   crop_height, crop_width = crop_size
   scale_seed, crop_seed, flip_seed = tf.unstack(
       tf.random.experimental.stateless_split(seed, 3))
-  image, label = _image_and_label(element, ignore_label)
+  image, label = _image_and_label(element, ignore_label, num_classes, where)
   image, label = _random_scale(image, label, scale_seed, factors,
                                min_scale_factor, max_scale_factor)
   image, label = _pad_to_size(image, label, crop_height, crop_width,
@@ -181,13 +202,13 @@ def _eval_size(height, width, crop_size, output_stride, keep_larger_images,
 
 
 def preprocess_for_eval(element, crop_size, output_stride, keep_larger_images,
-                        mean_pixel, ignore_label):
+                        mean_pixel, ignore_label, num_classes=None, where=''):
   """Pads one decoded element for evaluation; keeps its size.
 
   Returns the image minus `mean_pixel`, so that batching can pad with 0;
   `eval_dataset` adds the mean back.
   """
-  image, label = _image_and_label(element, ignore_label)
+  image, label = _image_and_label(element, ignore_label, num_classes, where)
   height, width = tf.unstack(tf.shape(image)[:2])
   padded_height, padded_width = _eval_size(
       height, width, crop_size, output_stride, keep_larger_images,
@@ -207,6 +228,23 @@ def _check_source(source):
                      'and decode() (e.g. TFRecordSource).')
 
 
+def describe_source(source):
+  """The split's files (e.g. '/data/train_aug-*'), else the source's type."""
+  files = getattr(source, 'files', None)
+  if files:
+    common = os.path.commonprefix([str(path) for path in files])
+    return common + '*' if len(files) > 1 or common != files[0] else common
+  return type(source).__name__
+
+
+def _check_not_empty(records, source, what):
+  """A one-line error for a split whose files hold no records."""
+  if not list(records.take(1)):
+    raise ValueError(f'The {what} split {describe_source(source)} has no '
+                     'records: its files are empty (an interrupted '
+                     'conversion?).')
+
+
 def _batch_size(batch_size, input_context):
   """The per-replica batch size of a global `batch_size`."""
   if input_context is None:
@@ -221,7 +259,7 @@ def train_dataset(source=gin.REQUIRED, batch_size=gin.REQUIRED,
                   mean_pixel=mean_pixel_lib.MEAN_PIXEL,
                   ignore_label=dataset_info.IGNORE_LABEL,
                   shuffle_buffer_size=500, deterministic=False, seed=None,
-                  input_context=None):
+                  num_classes=None, input_context=None):
   """Endless shuffled, augmented training batches.
 
   Args:
@@ -239,6 +277,8 @@ def train_dataset(source=gin.REQUIRED, batch_size=gin.REQUIRED,
     deterministic: the same batches on every run with the same `seed`
       (element order kept, at some cost in speed).
     seed: seed of every random choice; None draws one.
+    num_classes: if given, a label outside [0, num_classes) that is not
+      `ignore_label` is an error naming the split, file and value.
     input_context: a `tf.distribute.InputContext` (from
       `strategy.distribute_datasets_from_function`), or None.
 
@@ -251,20 +291,25 @@ def train_dataset(source=gin.REQUIRED, batch_size=gin.REQUIRED,
     raise ValueError('A deterministic train_dataset needs a seed.')
   factors = scale_factors(min_scale_factor, max_scale_factor,
                           scale_factor_step)
-  crop_size = tuple(int(size) for size in crop_size)
+  batch_size = setting_checks.positive_int(batch_size,
+                                          'train_dataset.batch_size')
+  crop_size = setting_checks.size(crop_size, 'train_dataset.crop_size')
   mean_pixel = tf.constant(mean_pixel, tf.float32)
+  where = f'The training split {describe_source(source)}'
   if seed is not None and input_context is not None:
     # Each input pipeline draws its own random choices.
     seed += input_context.input_pipeline_id
 
   records = source.records(input_context, shuffle=True, seed=seed)
+  _check_not_empty(records, source, 'training')
   records = records.shuffle(shuffle_buffer_size, seed=seed).repeat()
   seeds = tf.data.Dataset.random(seed=seed).batch(2)
 
   def preprocess(record, element_seed):
     return preprocess_for_training(
         source.decode(record), element_seed, crop_size, factors,
-        min_scale_factor, max_scale_factor, mean_pixel, ignore_label)
+        min_scale_factor, max_scale_factor, mean_pixel, ignore_label,
+        num_classes, where)
 
   dataset = tf.data.Dataset.zip((records, seeds)).map(
       preprocess, num_parallel_calls=tf.data.AUTOTUNE)
@@ -279,7 +324,8 @@ def train_dataset(source=gin.REQUIRED, batch_size=gin.REQUIRED,
 def eval_dataset(source=gin.REQUIRED, batch_size=1, crop_size=None,
                  output_stride=16, keep_larger_images=False,
                  mean_pixel=mean_pixel_lib.MEAN_PIXEL,
-                 ignore_label=dataset_info.IGNORE_LABEL, input_context=None):
+                 ignore_label=dataset_info.IGNORE_LABEL, num_classes=None,
+                 input_context=None):
   """One pass over a split, padded for evaluation, in the source's order.
 
   Args:
@@ -297,6 +343,7 @@ def eval_dataset(source=gin.REQUIRED, batch_size=1, crop_size=None,
     mean_pixel: image padding, a number or one per channel.
     ignore_label: label padding; a configured experiment's follows its
       `dataset_info`.
+    num_classes: see `train_dataset`.
     input_context: a `tf.distribute.InputContext`, or None.
 
   Returns:
@@ -305,16 +352,21 @@ def eval_dataset(source=gin.REQUIRED, batch_size=1, crop_size=None,
     string [B]}; the last batch may be smaller.
   """
   _check_source(source)
+  batch_size = setting_checks.positive_int(batch_size,
+                                          'eval_dataset.batch_size')
   if crop_size is not None:
-    crop_size = tuple(int(size) for size in crop_size)
+    crop_size = setting_checks.size(crop_size, 'eval_dataset.crop_size')
   mean_pixel = tf.constant(mean_pixel, tf.float32)
+  where = f'The eval split {describe_source(source)}'
 
   def preprocess(record):
     return preprocess_for_eval(source.decode(record), crop_size,
                                output_stride, keep_larger_images, mean_pixel,
-                               ignore_label)
+                               ignore_label, num_classes, where)
 
-  dataset = source.records(input_context).map(
+  records = source.records(input_context)
+  _check_not_empty(records, source, 'eval')
+  dataset = records.map(
       preprocess, num_parallel_calls=tf.data.AUTOTUNE)
   # Images of different sizes pad to the batch's largest, in the centred
   # space where the image padding is 0.

@@ -103,7 +103,12 @@ def _finite_or_none(value):
   return None if math.isnan(value) else value
 
 
-def write_metrics(eval_dir, step, metrics):
+def metrics_path(eval_dir, step):
+  """eval_dir/metrics-STEP.json."""
+  return os.path.join(eval_dir, f'metrics-{int(step)}.json')
+
+
+def write_metrics(eval_dir, step, metrics, protocol=None):
   """Writes eval_dir/metrics-STEP.json and TensorBoard scalars.
 
   The JSON is the contract's {"step", "miou", "per_class_iou",
@@ -117,6 +122,8 @@ def write_metrics(eval_dir, step, metrics):
       `tf.io.gfile` path).
     step: the checkpoint's global step.
     metrics: the dict `evaluate` returns.
+    protocol: `protocol.describe(...)` of the evaluation, recorded as the
+      file's "protocol".
 
   Returns:
     The path of the JSON file.
@@ -134,7 +141,9 @@ def write_metrics(eval_dir, step, metrics):
       'pixel_accuracy': _finite_or_none(metrics['pixel_accuracy']),
       'num_images': int(metrics['num_images']),
   }
-  path = os.path.join(eval_dir, f'metrics-{int(step)}.json')
+  if protocol is not None:
+    record['protocol'] = protocol
+  path = metrics_path(eval_dir, step)
   with tf.io.gfile.GFile(path + '.tmp', 'w') as f:
     json.dump(record, f, indent=2, allow_nan=False)
   tf.io.gfile.rename(path + '.tmp', path, overwrite=True)

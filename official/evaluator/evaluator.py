@@ -7,13 +7,15 @@ eval_dir/metrics-STEP.json and TensorBoard scalars (`evaluate.write_metrics`).
 
 import dataclasses
 import re
-from typing import Any, Dict
+from typing import Any, Dict, List
 
 import tensorflow as tf
 
 from official.data import pipeline
 from official.data import tfrecord
 from official.evaluator import evaluate
+from official.evaluator import protocol
+from official.model import batch_norm_warmup
 from official.model import checkpoint
 
 # '{{function_node ...}} Error in user-defined function passed to ...
@@ -32,11 +34,13 @@ class Evaluation:
     metrics_path: the metrics-STEP.json written, or None on a worker that
       does not write.
     checkpoint_path: the checkpoint evaluated, or None for a model in memory.
+    batch_norm_warnings: `batch_norm_warmup.warnings` of the model.
   """
   step: int
   metrics: Dict[str, Any]
   metrics_path: str = None
   checkpoint_path: str = None
+  batch_norm_warnings: List[str] = dataclasses.field(default_factory=list)
 
 
 def _error_summary(error):
@@ -64,7 +68,7 @@ class Evaluator:
 
   def __init__(self, source, info, eval_dir, split_name='eval split',
                eval_scales=(1.0,), add_flipped_images=False, window_size=None,
-               window_stride=None, strategy=None):
+               window_stride=None, strategy=None, init_mode=None):
     """Checks that the split has images.
 
     Args:
@@ -77,6 +81,8 @@ class Evaluator:
         larger than the eval crop size are let through.
       strategy: a `tf.distribute.Strategy`, or None for the current one;
         only the chief writes.
+      init_mode: how the training run was initialised (`checkpoint.MODES`),
+        None from scratch: which batch norm statistics started at defaults.
 
     Raises:
       ValueError: if the split has no images.
@@ -92,6 +98,7 @@ class Evaluator:
     self.window_size = window_size
     self.window_stride = window_stride
     self.strategy = strategy or tf.distribute.get_strategy()
+    self.init_mode = init_mode
 
   def _unreadable_image(self):
     """Name of the first image of the split that does not decode, or None."""
@@ -102,19 +109,32 @@ class Evaluator:
         return _record_name(record)
     return None
 
-  def evaluate_model(self, model, step):
+  def evaluate_model(self, model, step, checkpoint_path=None):
     """Evaluates a built model and writes its metrics as step `step`.
 
+    The metrics file records the protocol (`protocol.describe`); one of
+    another protocol is refused before the evaluation.
+
     Raises:
-      ValueError: if the model's and dataset's class counts differ, or the
-        split cannot be read (naming the image that does not decode).
+      ValueError: if the model's and dataset's class counts differ, the
+        split cannot be read (naming the image that does not decode), or
+        (`protocol.ProtocolMismatchError`) eval_dir holds this step's
+        results of another protocol.
     """
     if model.num_classes != self.info.num_classes:
       raise ValueError(
           f'The model has {model.num_classes} classes, the dataset '
           f'{self.info.name!r} {self.info.num_classes}.')
+    writes = self.strategy.extended.should_checkpoint
+    eval_protocol = protocol.describe(
+        model.output_stride, self.eval_scales, self.add_flipped_images,
+        self.window_size, self.window_stride, checkpoint_path)
+    if writes:
+      protocol.check_can_write(evaluate.metrics_path(self.eval_dir, step),
+                               eval_protocol)
     dataset = pipeline.eval_dataset(
-        source=self.source, keep_larger_images=bool(self.window_size))
+        source=self.source, num_classes=self.info.num_classes,
+        keep_larger_images=bool(self.window_size))
     try:
       metrics = evaluate.evaluate(
           model, dataset, self.info.class_names, self.eval_scales,
@@ -127,9 +147,11 @@ class Evaluator:
       raise ValueError(
           f'Reading the eval split {self.split_name}: {problem}.') from error
     path = None
-    if self.strategy.extended.should_checkpoint:
-      path = evaluate.write_metrics(self.eval_dir, step, metrics)
-    return Evaluation(step, metrics, path)
+    if writes:
+      path = evaluate.write_metrics(self.eval_dir, step, metrics,
+                                    eval_protocol)
+    return Evaluation(step, metrics, path, checkpoint_path,
+                      batch_norm_warmup.warnings(model, step, self.init_mode))
 
   def evaluate_checkpoint(self, checkpoint_path, output_stride=None):
     """Restores the configured model from a checkpoint and evaluates it.
@@ -141,6 +163,4 @@ class Evaluator:
     """
     model, checkpoint_path, step = checkpoint.restore_model(checkpoint_path,
                                                             output_stride)
-    evaluation = self.evaluate_model(model, step)
-    evaluation.checkpoint_path = checkpoint_path
-    return evaluation
+    return self.evaluate_model(model, step, checkpoint_path)

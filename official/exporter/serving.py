@@ -10,8 +10,11 @@ size whose feature maps align corner to corner (reference §0).
 
 Malformed inputs fail with an `InvalidArgumentError` that names the input:
 a wrong rank or channel count, an empty batch, an image of zero height or
-width, a string that is not a JPEG or PNG file, images of different sizes in
-one `image_bytes` batch. The signature itself rejects a wrong dtype.
+width, a string that is not a JPEG or PNG file or images of different sizes
+in one `image_bytes` batch (naming the element, `image_bytes[i]`). A file
+with a JPEG or PNG header but corrupt data is reported by TensorFlow's
+decoder, which does not know the element. The signature itself rejects a
+wrong dtype.
 """
 
 import tensorflow as tf
@@ -64,14 +67,17 @@ def _check_shape(tensor, rank, last_dimension, message):
                              summarize=8)
 
 
-def _decode(encoded):
-  """One JPEG or PNG file as uint8 [H, W, 3] (gray and RGBA converted)."""
+def _decode(encoded, index):
+  """One JPEG or PNG file as uint8 [H, W, 3] (gray and RGBA converted).
+
+  `index`, the file's place in the batch, is named by the error.
+  """
   is_image = tf.logical_or(
       tf.equal(tf.strings.substr(encoded, 0, len(_JPEG_MAGIC)), _JPEG_MAGIC),
       tf.equal(tf.strings.substr(encoded, 0, len(_PNG_MAGIC)), _PNG_MAGIC))
-  check = tf.debugging.Assert(is_image, [
-      'image_bytes holds a string that is not a JPEG or PNG file, of length',
-      tf.strings.length(encoded)])
+  check = tf.debugging.Assert(is_image, [tf.strings.format(
+      'image_bytes[{}] is not a JPEG or PNG file (a string of {} bytes)',
+      [index, tf.strings.length(encoded)])])
   with tf.control_dependencies([check]):
     image = tf.io.decode_image(encoded, channels=3, expand_animations=False)
   image.set_shape([None, None, 3])
@@ -83,17 +89,19 @@ def decode_images(image_bytes):
   with tf.control_dependencies([_check_shape(
       image_bytes, 1, None,
       'image_bytes must be a [batch] vector of at least one file')]):
-    first = _decode(image_bytes[0])
+    first = _decode(image_bytes[0], 0)
   count = tf.size(image_bytes)
   images = tf.TensorArray(tf.uint8, size=count, element_shape=[None, None, 3],
                           infer_shape=False).write(0, first)
 
   def decode_next(index, images):
-    image = _decode(image_bytes[index])
-    same_size = tf.debugging.assert_equal(
-        tf.shape(image), tf.shape(first),
-        message='image_bytes must hold images of one size to make a batch; '
-        'the first image and another differ')
+    image = _decode(image_bytes[index], index)
+    same_size = tf.debugging.Assert(
+        tf.reduce_all(tf.equal(tf.shape(image), tf.shape(first))),
+        [tf.strings.format(
+            'image_bytes must hold images of one size to make a batch; '
+            'image_bytes[{}] is {}, image_bytes[0] {}',
+            [index, tf.shape(image), tf.shape(first)])])
     with tf.control_dependencies([same_size]):
       return index + 1, images.write(index, image)
 

@@ -14,7 +14,11 @@ then continues exactly as an uninterrupted run would (with deterministic ops
 and input). Under MultiWorkerMirroredStrategy every worker keeps its own
 checkpoints (its iterator position differs): the chief's in model_dir, the
 others' in model_dir/workers/. A NaN or infinite loss stops the run before
-anything poisoned is saved.
+anything poisoned is saved. While a run trains, its chief holds
+model_dir/train.lock (`model_dir_lock`): a second trainer on the same
+model_dir refuses to start. What a crash leaves (an interrupted save, a
+checkpoint cut short by a full disk) is dealt with on resume
+(`checkpoint_recovery`).
 
 TensorBoard events go to model_dir/train: loss, total_loss, weight_decay,
 learning_rate, pixel_accuracy and miou of the training batches since the
@@ -35,14 +39,18 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from official.ops import setting_checks
 from official.data import catalog
 from official.data import pipeline
 from official.ops import mean_iou
 from official.model import builder
+from official.model import batch_norm_warmup
+from official.trainer import checkpoint_recovery
 from official.trainer import gradient_multipliers as multipliers_lib
 from official.model import checkpoint as checkpoint_lib
 from official.trainer import learning_rate as learning_rate_lib
 from official.trainer import loss as loss_lib
+from official.trainer import model_dir_lock
 from official.trainer import summaries
 
 # Keras mixed precision policies; the logits and the loss stay float32.
@@ -143,6 +151,21 @@ def _checkpoint_to_resume(manager, strategy, num_workers):
       f'longer has step {common}; restart from a clean model_dir.')
 
 
+def _check_crop_size(element_spec, output_stride):
+  """Training crops must give features larger than 1x1 at the output stride.
+
+  At 1x1 per image the atrous branches see only their zero padding, and
+  training ends in NaN.
+  """
+  height, width = element_spec['image'].shape[1:3]
+  minimum = output_stride + 1
+  if None not in (height, width) and min(height, width) < minimum:
+    raise setting_checks.SettingError(
+        'train_dataset.crop_size',
+        f'[{height}, {width}] is too small for output stride {output_stride}: '
+        f'each side must be at least {minimum}.')
+
+
 def _first_line(error):
   message = getattr(error, 'message', None) or str(error)
   return message.strip().splitlines()[0]
@@ -219,41 +242,48 @@ def train(model_dir,
   Example:
     >>> gin.parse_config_files_and_bindings(
     ...     ['gin_configs/toy/quickstart.gin'], ['TRAIN_STEPS = 10'])
-    >>> result = train('/tmp/toy_run')
+    >>> result = train('/tmp/toy_run',
+    ...                tf.distribute.OneDeviceStrategy('/cpu:0'))
     >>> result.step
     10
   """
   if mixed_precision not in MIXED_PRECISION_POLICIES:
     raise ValueError(f'Unknown mixed_precision {mixed_precision!r}; choose '
                      'None, \'bfloat16\' or \'float16\'.')
+  train_steps = setting_checks.positive_int(train_steps, 'train.train_steps')
   strategy = strategy or tf.distribute.get_strategy()
-  info = catalog.dataset_info()
-  if seed is not None:
-    keras.utils.set_random_seed(seed)
-  if deterministic_ops:
-    tf.config.experimental.enable_op_determinism()
-  previous_policy = keras.mixed_precision.global_policy()
-  keras.mixed_precision.set_global_policy(
-      MIXED_PRECISION_POLICIES[mixed_precision])
-  try:
-    with strategy.scope():
-      model = builder.build_model(
-          sync_batch_norm=sync_batch_norm and
-          strategy.num_replicas_in_sync > 1)
-  finally:
-    keras.mixed_precision.set_global_policy(previous_policy)
-  if model.num_classes != info.num_classes:
-    raise ValueError(
-        f'The model has {model.num_classes} classes, the dataset '
-        f'{info.name!r} {info.num_classes}; set NUM_CLASSES to match.')
-  loop = _TrainingLoop(model_dir, strategy, model, info, train_steps,
-                       momentum, mixed_precision == 'float16', jit_compile,
-                       dataset_fn or (lambda context: pipeline.train_dataset(
-                           input_context=context)),
-                       max_checkpoints_to_keep)
-  loop.restore_or_initialize(init_checkpoint, init_mode)
-  return loop.run(checkpoint_every_n_steps, summary_every_n_steps,
-                  image_summary_every_n_steps, after_checkpoint)
+  with model_dir_lock.hold(model_dir, strategy.extended.should_checkpoint):
+    info = catalog.dataset_info()
+    if seed is not None:
+      keras.utils.set_random_seed(seed)
+    if deterministic_ops:
+      tf.config.experimental.enable_op_determinism()
+    previous_policy = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(
+        MIXED_PRECISION_POLICIES[mixed_precision])
+    try:
+      with strategy.scope():
+        model = builder.build_model(
+            sync_batch_norm=sync_batch_norm and
+            strategy.num_replicas_in_sync > 1)
+    finally:
+      keras.mixed_precision.set_global_policy(previous_policy)
+    if model.num_classes != info.num_classes:
+      raise ValueError(
+          f'The model has {model.num_classes} classes, the dataset '
+          f'{info.name!r} {info.num_classes}; set NUM_CLASSES to match.')
+    loop = _TrainingLoop(model_dir, strategy, model, info, train_steps,
+                         momentum, mixed_precision == 'float16', jit_compile,
+                         dataset_fn or (lambda context: pipeline.train_dataset(
+                             input_context=context)),
+                         max_checkpoints_to_keep)
+    loop.restore_or_initialize(init_checkpoint, init_mode)
+    result = loop.run(checkpoint_every_n_steps, summary_every_n_steps,
+                      image_summary_every_n_steps, after_checkpoint)
+  for warning in batch_norm_warmup.warnings(
+      model, result.step, init_mode if init_checkpoint else None):
+    logging.warning('%s', warning)
+  return result
 
 
 class _TrainingLoop:
@@ -282,6 +312,7 @@ class _TrainingLoop:
       self.metric = mean_iou.MeanIoU(info.num_classes, info.ignore_label)
     self.multipliers = multipliers_lib.gradient_multipliers(model)
     self.input = _Input(strategy, dataset_fn)
+    _check_crop_size(self.input.iterator.element_spec, model.output_stride)
     # Keras does not track the random generators' states (dropout) as
     # checkpoint dependencies; a resumed run needs them to draw as an
     # uninterrupted one.
@@ -291,9 +322,8 @@ class _TrainingLoop:
         iterator=self.input.iterator,
         seed_states=[variable for variable in model.variables
                      if id(variable) not in weights])
-    self.manager = tf.train.CheckpointManager(
-        self.checkpoint, _checkpoint_dir(model_dir, strategy),
-        max_to_keep=max_checkpoints_to_keep)
+    self.max_checkpoints_to_keep = max_checkpoints_to_keep
+    self.manager = self._checkpoint_manager()
     self.train_step = tf.function(self._train_step, jit_compile=jit_compile)
 
   def _replica_step(self, batch):
@@ -323,17 +353,40 @@ class _TrainingLoop:
                                                  axis=None),
             'predictions': predictions}
 
+  def _checkpoint_manager(self):
+    return tf.train.CheckpointManager(
+        self.checkpoint, _checkpoint_dir(self.model_dir, self.strategy),
+        max_to_keep=self.max_checkpoints_to_keep)
+
+  def _restore(self, path):
+    """Restores checkpoint `path`; False if its files are unreadable."""
+    try:
+      self.checkpoint.restore(path).assert_existing_objects_matched()
+    except (tf.errors.OpError, AssertionError, ValueError,
+            IndexError) as error:
+      if self.input.num_workers == 1 and not (
+          checkpoint_recovery.is_readable(path)):
+        return False
+      raise ValueError(
+          f'Cannot resume from {path} (another configuration, or the data '
+          f'moved?): {_first_line(error)}') from error
+    return True
+
   def restore_or_initialize(self, init_checkpoint, init_mode):
-    """Resumes from the newest checkpoint, else initialises from another."""
+    """Resumes from the newest checkpoint, else initialises from another.
+
+    Unreadable checkpoints (a full disk) are set aside, see
+    `checkpoint_recovery`; one worker alone falls back, since all workers
+    must resume from the same step.
+    """
+    checkpoint_recovery.remove_temp_folders(self.manager.directory)
     path = _checkpoint_to_resume(self.manager, self.strategy,
                                  self.input.num_workers)
+    while path and not self._restore(path):
+      checkpoint_recovery.set_aside(path, self.manager.checkpoints)
+      self.manager = self._checkpoint_manager()
+      path = self.manager.latest_checkpoint
     if path:
-      try:
-        self.checkpoint.restore(path).assert_existing_objects_matched()
-      except (tf.errors.OpError, AssertionError, ValueError) as error:
-        raise ValueError(
-            f'Cannot resume from {path} (another configuration, or the data '
-            f'moved?): {_first_line(error)}') from error
       logging.info('Resumed from %s at step %d.', path, int(self.step.numpy()))
     elif init_checkpoint:
       report = checkpoint_lib.initialize_from_checkpoint(

@@ -139,9 +139,10 @@ class SavedModelTest(tf.test.TestCase, parameterized.TestCase):
       ('no_image', _PIXELS, lambda: tf.zeros([0, 5, 5, 3], tf.uint8),
        'image must be'),
       ('empty_string', _FILES, lambda: tf.constant([b'']),
-       'image_bytes holds a string that is not a JPEG or PNG file'),
-      ('not_an_image', _FILES, lambda: tf.constant([b'GIF89a...']),
-       'image_bytes holds a string that is not a JPEG or PNG file'),
+       'image_bytes[0] is not a JPEG or PNG file (a string of 0 bytes)'),
+      ('not_an_image', _FILES,
+       lambda: tf.constant([_png(40, 50), _png(40, 50), b'GIF89a...']),
+       'image_bytes[2] is not a JPEG or PNG file (a string of 9 bytes)'),
       # A PNG header then garbage: TensorFlow's decoder reports it.
       ('truncated_png', _FILES, lambda: tf.constant([_png(40, 50)[:100]]),
        'PNG'),
@@ -150,8 +151,9 @@ class SavedModelTest(tf.test.TestCase, parameterized.TestCase):
       ('scalar', _FILES, lambda: tf.constant(_png(40, 50)),
        'image_bytes must be a [batch] vector'),
       ('sizes_differ', _FILES,
-       lambda: tf.constant([_png(40, 50), _png(30, 50)]),
-       'image_bytes must hold images of one size'),
+       lambda: tf.constant([_png(40, 50), _png(40, 50), _png(30, 50)]),
+       'image_bytes must hold images of one size to make a batch; '
+       'image_bytes[2] is [30 50 3], image_bytes[0] [40 50 3]'),
   )
   def test_invalid_argument_error(self, endpoint, make_input, message):
     signature, argument = endpoint
