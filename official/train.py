@@ -76,7 +76,8 @@ def main(argv):
     raise cli.UsageError('--tpu needs --strategy=tpu.')
   cli.parse_gin()
   if FLAGS.checkpoint:
-    gin.bind_parameter('train.init_checkpoint', FLAGS.checkpoint)
+    with gin.unlock_config():
+      gin.bind_parameter('train.init_checkpoint', FLAGS.checkpoint)
   strategy = distribution.create_strategy(FLAGS.strategy, FLAGS.num_gpus,
                                           FLAGS.tpu)
   after_checkpoint = None
