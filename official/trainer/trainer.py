@@ -2,8 +2,8 @@
 
 A custom loop (Keras' `fit` does not run under MultiWorkerMirroredStrategy):
 per step, each replica computes its share of the loss (`loss`), the
-gradients with the recipe's multipliers (`gradient_multipliers`), and SGD
-with momentum applies their sum. Batch norm is synchronised across replicas
+gradients with the recipe's multipliers (`gradient_multipliers`), and TF1's
+momentum rule (`momentum`) applies their sum. Batch norm is synchronised across replicas
 when there are several, so N replicas train as one replica with the same
 global batch.
 
@@ -51,6 +51,7 @@ from official.model import checkpoint as checkpoint_lib
 from official.trainer import learning_rate as learning_rate_lib
 from official.trainer import loss as loss_lib
 from official.trainer import model_dir_lock
+from official.trainer import momentum as momentum_lib
 from official.trainer import summaries
 
 # Keras mixed precision policies; the logits and the loss stay float32.
@@ -212,7 +213,7 @@ def train(model_dir,
     max_checkpoints_to_keep: older checkpoints are deleted.
     summary_every_n_steps: scalar summaries every this many steps.
     image_summary_every_n_steps: image summaries every this many steps.
-    momentum: SGD momentum (the original: 0.9, not Nesterov).
+    momentum: the momentum of `momentum.Momentum` (the original: 0.9).
     mixed_precision: None, 'bfloat16' or 'float16' (with loss scaling).
     jit_compile: compile the training step with XLA (TPUs always do).
     sync_batch_norm: synchronise batch statistics across replicas when
@@ -301,7 +302,9 @@ class _TrainingLoop:
       self.step = tf.Variable(0, dtype=tf.int64, trainable=False,
                               name='global_step')
       self.schedule = learning_rate_lib.learning_rate_schedule(train_steps)
-      optimizer = keras.optimizers.SGD(
+      # The rate of the step before its increment, as the original's
+      # polynomial_decay(global_step): step 1 runs at schedule(0).
+      optimizer = momentum_lib.Momentum(
           learning_rate=lambda: self.schedule(self.step), momentum=momentum)
       if loss_scaling:
         optimizer = keras.optimizers.LossScaleOptimizer(optimizer)
@@ -387,6 +390,8 @@ class _TrainingLoop:
       self.manager = self._checkpoint_manager()
       path = self.manager.latest_checkpoint
     if path:
+      momentum_lib.restore_keras_sgd_velocities(
+          self.optimizer, path, self.schedule(self.step - 1))
       logging.info('Resumed from %s at step %d.', path, int(self.step.numpy()))
     elif init_checkpoint:
       report = checkpoint_lib.initialize_from_checkpoint(

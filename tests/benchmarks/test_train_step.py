@@ -1,0 +1,35 @@
+import json
+import subprocess
+import sys
+
+import tensorflow as tf
+
+from official import cli
+from tests import fixtures
+
+
+class TrainStepTest(tf.test.TestCase):
+
+  def test_prints_the_step_time_and_memory_as_json(self):
+    result = subprocess.run(
+        [sys.executable, '-m', 'benchmarks.train_step',
+         f'--gin_file={fixtures.QUICKSTART}', '--batch_size=2',
+         '--crop_size=33', '--steps=2', '--warmup_steps=0'] +
+        [f'--gin_bindings={binding}'
+         for binding in fixtures.TINY_MODEL_BINDINGS],
+        cwd=cli.REPO_ROOT, capture_output=True, text=True, timeout=300)
+    self.assertEqual(result.returncode, 0, result.stderr)
+    lines = result.stdout.strip().splitlines()
+    self.assertIn('batch 2 of 33x33', lines[0])
+    self.assertLen(lines[-2].split(','), 2)  # the two timed steps
+    report = json.loads(lines[-1])
+    self.assertEqual(sorted(report), ['images_per_s', 'peak_rss_mb', 'step_s'])
+    self.assertGreater(report['step_s'], 0.0)
+    self.assertAllClose(report['images_per_s'], 2 / report['step_s'],
+                        rtol=1e-2)
+    # A process with TensorFlow and a model holds far more than 100 MB.
+    self.assertGreater(report['peak_rss_mb'], 100.0)
+
+
+if __name__ == '__main__':
+  tf.test.main()
