@@ -228,3 +228,38 @@ def final_step():
     return gin.get_bindings('train').get('train_steps')
   except ValueError:
     return None
+
+
+def eval_crop_size():
+  """The configured eval crop size (`eval_dataset.crop_size`) as (H, W), or
+  None."""
+  crop_size = _bound_value('eval_dataset.crop_size')
+  return tuple(int(size) for size in crop_size) if crop_size else None
+
+
+def train_source(split=None):
+  """The configured training source, or the same source on another split.
+
+  Args:
+    split: a split name of the training source's dataset (e.g. 'val'), or
+      None for the training split itself.
+
+  Returns:
+    (source, split name).
+
+  Raises:
+    ConfigError: if the config binds no `train_dataset.source`, or its
+      source takes no `split` while one is asked for.
+  """
+  reference = _bound_value('train_dataset.source')
+  if reference is None:
+    raise ConfigError('The gin config binds no train_dataset.source: there '
+                      'is no training data.')
+  bound_split = gin.get_bindings(reference.scoped_selector).get('split')
+  if split is None:
+    return reference.scoped_configurable_fn(), bound_split
+  try:
+    return reference.scoped_configurable_fn(split=split), split
+  except TypeError as error:
+    raise ConfigError(f'The training source {reference.scoped_selector} '
+                      f'takes no split {split!r} ({error}).') from None

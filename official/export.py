@@ -37,6 +37,7 @@ import json
 from absl import flags
 
 from official import cli
+from official import experiment
 from official.data import catalog
 from official.exporter import litert
 from official.exporter import litert_calibration
@@ -101,9 +102,18 @@ def main(argv):
       if other_format != FLAGS.format and FLAGS[name].present:
         raise cli.UsageError(f'--{name} applies to --format={other_format}.')
   if FLAGS.format == litert.FORMAT:
+    if FLAGS.calibration_split is not None and FLAGS.quantize != 'int8':
+      raise cli.UsageError('--calibration_split applies to --quantize=int8.')
+    calibration_data = None
+    if FLAGS.quantize == 'int8':
+      try:
+        calibration_data = experiment.train_source(FLAGS.calibration_split)
+      except experiment.ConfigError as error:
+        raise cli.UsageError(f'--calibration_split: {error}') from None
     info = litert.export_experiment(
-        model, FLAGS.export_dir, class_names, crop_size, eval_scales,
-        FLAGS.add_flipped_images, FLAGS.quantize, FLAGS.calibration_split,
+        model, FLAGS.export_dir, class_names,
+        crop_size or experiment.eval_crop_size(), eval_scales,
+        FLAGS.add_flipped_images, FLAGS.quantize, calibration_data,
         FLAGS.num_calibration_images, step)
   else:
     info = saved_model.export_saved_model(

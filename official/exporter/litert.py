@@ -25,7 +25,6 @@ import shutil
 import tempfile
 
 from absl import logging
-import gin
 import numpy as np
 import tensorflow as tf
 import tqdm
@@ -233,27 +232,18 @@ def export_litert(model, export_dir, class_names, input_size,
   return info
 
 
-def experiment_input_size():
-  """The configured eval crop size (`eval_dataset.crop_size`), or None."""
-  try:
-    crop_size = gin.query_parameter('eval_dataset.crop_size')
-  except ValueError:
-    return None
-  return tuple(int(size) for size in crop_size) if crop_size else None
-
-
-def export_experiment(model, export_dir, class_names, input_size=None,
+def export_experiment(model, export_dir, class_names, input_size,
                       eval_scales=(1.0,), add_flipped_images=False,
-                      quantize='none', calibration_split=None,
+                      quantize='none', calibration_data=None,
                       num_calibration_images=(
                           litert_calibration.DEFAULT_NUM_IMAGES),
                       step=None):
-  """`export_litert` with the parsed gin config's defaults and data.
+  """`export_litert`, calibrating int8 on images of a data source.
 
   Args:
-    input_size: (H, W), or None for the experiment's eval crop size.
-    calibration_split: for int8, the split of the training source to
-      calibrate on, or None for the training split.
+    input_size: (H, W), or None if the experiment gives none.
+    calibration_data: for int8, (source, split name) of the images to
+      calibrate on (the experiment's training split by default).
     num_calibration_images: for int8, how many images calibrate.
     Others: see `export_litert`.
 
@@ -261,20 +251,18 @@ def export_experiment(model, export_dir, class_names, input_size=None,
     The model_info dict.
 
   Raises:
-    ValueError: without an input size from either, or for calibration
-      settings without int8.
+    ValueError: without an input size, or int8 without calibration data.
   """
-  input_size = input_size or experiment_input_size()
   if input_size is None:
     raise ValueError('The experiment binds no eval_dataset.crop_size: give '
                      'the LiteRT input size with --crop_size=H,W.')
   if quantize != 'int8':
-    if calibration_split is not None:
-      raise ValueError('--calibration_split applies to --quantize=int8.')
     return export_litert(model, export_dir, class_names, input_size,
                          eval_scales, add_flipped_images, quantize,
                          step=step)
-  source, split = litert_calibration.calibration_source(calibration_split)
+  if calibration_data is None:
+    raise ValueError('int8 quantization needs calibration images.')
+  source, split = calibration_data
   images = litert_calibration.calibration_images(
       source, num_calibration_images, input_size, split)
   return export_litert(model, export_dir, class_names, input_size,

@@ -7,43 +7,12 @@ split (`train_dataset.source` of the gin config), shuffled with a fixed seed
 so that one export calibrates as the next.
 """
 
-import gin
 import numpy as np
 import tqdm
 
 DEFAULT_NUM_IMAGES = 100
 # Records shuffled at once before the first images are taken (undecoded).
 _SHUFFLE_BUFFER_SIZE = 1000
-
-
-def calibration_source(split=None):
-  """The configured training source, or the same source on another split.
-
-  Args:
-    split: a split name of the training source's dataset (e.g. 'val'), or
-      None for the training split itself.
-
-  Returns:
-    (source, split name).
-
-  Raises:
-    ValueError: if the gin config binds no `train_dataset.source`, or its
-      source takes no `split` while one is asked for.
-  """
-  try:
-    reference = gin.query_parameter('train_dataset.source')
-  except ValueError:
-    raise ValueError('The gin config binds no train_dataset.source: there is '
-                     'no data to calibrate int8 quantization on.') from None
-  bound_split = gin.get_bindings(reference.scoped_selector).get('split')
-  if split is None:
-    return reference.scoped_configurable_fn(), bound_split
-  try:
-    return reference.scoped_configurable_fn(split=split), split
-  except TypeError as error:
-    raise ValueError(f'--calibration_split {split}: the training source '
-                     f'{reference.scoped_selector} takes no split '
-                     f'({error}).') from None
 
 
 def calibration_images(source, num_images, input_size, split_name=None,
