@@ -181,10 +181,11 @@ class BuiltinOpsTest(tf.test.TestCase, parameterized.TestCase):
       ('mobilenet_v2', dict(backbone='mobilenet_v2', atrous_rates=(6,))),
       # Full width (depth_multiplier is MobileNet's): the shallowest of
       # each family.
-      ('xception_41', dict(backbone='xception_41', atrous_rates=(6,),
-                           decoder_output_stride=None)),
+      ('xception_41', dict(backbone='xception_41', depth_multiplier=None,
+                           atrous_rates=(6,), decoder_output_stride=None)),
       ('resnet_50_beta', dict(backbone='resnet_v1_50_beta',
-                              atrous_rates=(6,), aspp_separable=False,
+                              depth_multiplier=None, atrous_rates=(6,),
+                              aspp_separable=False,
                               decoder_output_stride=None)),
   )
   def test_builtin_dilated_ops_and_int32_argmax(self, config):
