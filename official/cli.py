@@ -12,15 +12,15 @@ Usage in a binary:
       cli.run(main)
 """
 
-import os
 import sys
 
 from absl import app
 from absl import flags
 from absl import logging
-import gin
 
-REPO_ROOT = os.path.dirname(os.path.dirname(os.path.abspath(__file__)))
+from official import experiment
+
+REPO_ROOT = experiment.REPO_ROOT
 
 flags.DEFINE_multi_string(
     'gin_file', [], 'Gin config files, parsed in order (repeatable).')
@@ -36,23 +36,25 @@ class UsageError(Exception):
   """A bad flag, file or config: reported in one line, exit status 1."""
 
 
-def parse_gin(gin_files=None, gin_bindings=None):
-  """Parses `--gin_file` and `--gin_bindings` (or the given lists).
+def parse_gin(gin_files=None, gin_bindings=None, overrides=None):
+  """`experiment.parse` of `--gin_file` and `--gin_bindings` (or the lists)."""
+  experiment.parse(FLAGS.gin_file if gin_files is None else gin_files,
+                   FLAGS.gin_bindings if gin_bindings is None else
+                   gin_bindings, overrides)
 
-  Includes inside gin files resolve against the repository root as well as
-  the working directory.
-  """
-  gin_files = FLAGS.gin_file if gin_files is None else gin_files
-  gin_bindings = FLAGS.gin_bindings if gin_bindings is None else gin_bindings
-  for path in gin_files:
-    if not os.path.isfile(path):
-      raise UsageError(f'--gin_file {path}: no such file.')
-  gin.add_config_file_search_path(REPO_ROOT)
-  try:
-    gin.parse_config_files_and_bindings(gin_files, gin_bindings)
-  except (ValueError, OSError) as error:
-    first_line = str(error).splitlines()[0]
-    raise UsageError(f'gin config: {first_line}') from error
+
+def parse_run_gin(model_dir=None, checkpoint_path=None):
+  """`experiment.parse_run`: --gin_file, else the run's operative config."""
+  experiment.parse_run(FLAGS.gin_file, FLAGS.gin_bindings, model_dir,
+                       checkpoint_path)
+
+
+def reject_gin():
+  """For binaries that run nothing configurable: --gin_* would be ignored."""
+  for name in ('gin_file', 'gin_bindings'):
+    if FLAGS[name].value:
+      raise UsageError(f'--{name}: this binary runs nothing that gin '
+                       'configures.')
 
 
 def run(main):

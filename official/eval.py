@@ -21,19 +21,15 @@ training wrote into DIR.
 """
 
 import os
-import re
 
 from absl import flags
 from absl import logging
-import gin
 import tensorflow as tf
 
 from official import cli
-from official import operative_config
+from official import experiment
 from official.data import catalog
-from official.data import pipeline
-from official.data import tfrecord
-from official.evaluator import evaluate
+from official.evaluator import evaluator as evaluator_lib
 from official.model import checkpoint
 
 flags.DEFINE_string('model_dir', None,
@@ -58,94 +54,15 @@ cli.define_window_flags()
 
 FLAGS = flags.FLAGS
 
-# '{{function_node ...}} Error in user-defined function passed to ...
-# transformation with iterator: Iterator::...: ' before the message itself.
-_TF_ERROR_PREAMBLE = re.compile(
-    r'^(\{\{[^}]*\}\}\s*)?(Error in user-defined function.*?Iterator::\S+: )?')
 
-def _final_step():
-  """train.train_steps of the experiment, or None if it has no training."""
-  try:
-    return gin.get_bindings('train').get('train_steps')
-  except ValueError:
-    return None
-
-
-def _error_summary(error):
-  """A TensorFlow error's first line without the graph and tf.data preamble."""
-  line = error.message.strip().splitlines()[0]
-  return _TF_ERROR_PREAMBLE.sub('', line)
-
-
-def _record_name(record):
-  """The image name of a source's undecoded record."""
-  if isinstance(record, dict):
-    return record['filename'].numpy().decode('utf-8')
-  return tfrecord.parse_example(record)['image/filename'].numpy().decode(
-      'utf-8')
-
-
-class _Evaluation:
-  """The configured eval split and protocol, applied to checkpoints."""
-
-  def __init__(self):
-    self.info = catalog.dataset_info()
-    try:
-      reference = gin.query_parameter('eval_dataset.source')
-    except ValueError:
-      raise cli.UsageError('The gin config binds no eval_dataset.source: '
-                           'there is no eval split.') from None
-    bindings = gin.get_bindings(reference.scoped_selector)
-    self.split = '{}({})'.format(reference.scoped_selector, ', '.join(
-        f'{name}={value!r}' for name, value in sorted(bindings.items())))
-    self.source = reference.scoped_configurable_fn()
-    if not list(self.source.records().take(1)):
-      raise cli.UsageError(f'The eval split {self.split} has no images.')
-    self.eval_scales = cli.eval_scales()
-    self.window_size, self.window_stride = cli.window()
-    self.final_step = _final_step()
-
-  def _dataset(self):
-    if self.window_size:
-      return pipeline.eval_dataset(source=self.source,
-                                   keep_larger_images=True)
-    return pipeline.eval_dataset(source=self.source)
-
-  def _unreadable_image(self):
-    """Name of the first image of the split that does not decode, or None."""
-    for record in self.source.records():
-      try:
-        self.source.decode(record)
-      except tf.errors.OpError:
-        return _record_name(record)
-    return None
-
-  def __call__(self, checkpoint_path):
-    """Evaluates one checkpoint, writes its metrics; returns its step."""
-    model, checkpoint_path, step = checkpoint.restore_model(
-        checkpoint_path, FLAGS.eval_output_stride)
-    if model.num_classes != self.info.num_classes:
-      raise ValueError(
-          f'The model has {model.num_classes} classes, the dataset '
-          f'{self.info.name!r} {self.info.num_classes}.')
-    try:
-      metrics = evaluate.evaluate(
-          model, self._dataset(), self.info.class_names, self.eval_scales,
-          FLAGS.add_flipped_images, self.window_size, self.window_stride,
-          self.info.ignore_label)
-    except tf.errors.InvalidArgumentError as error:
-      name = self._unreadable_image()
-      problem = (f'image {name} does not decode' if name else
-                 _error_summary(error))
-      raise cli.UsageError(
-          f'Reading the eval split {self.split}: {problem}.') from error
-    path = evaluate.write_metrics(
-        FLAGS.eval_dir or os.path.join(FLAGS.model_dir, 'eval'), step,
-        metrics)
-    print(f'{checkpoint_path}: mIoU {metrics["miou"]:.4f}, pixel accuracy '
-          f'{metrics["pixel_accuracy"]:.4f} on {metrics["num_images"]} '
-          f'images; wrote {path}', flush=True)
-    return step
+def _evaluator():
+  """The configured eval split under the protocol of the flags."""
+  source, split_name = experiment.eval_source()
+  window_size, window_stride = cli.window()
+  return evaluator_lib.Evaluator(
+      source, catalog.dataset_info(),
+      FLAGS.eval_dir or os.path.join(FLAGS.model_dir, 'eval'), split_name,
+      cli.eval_scales(), FLAGS.add_flipped_images, window_size, window_stride)
 
 
 def main(argv):
@@ -163,17 +80,22 @@ def main(argv):
       raise cli.UsageError(f'--model_dir {FLAGS.model_dir}: no such folder.')
     checkpoints = [checkpoint.resolve_checkpoint(FLAGS.checkpoint or
                                                  FLAGS.model_dir)]
-  evaluation, step = None, None
+  evaluator, step = None, None
   if FLAGS.gin_file:
     cli.parse_gin()
-    evaluation = _Evaluation()
+    evaluator, final_step = _evaluator(), experiment.final_step()
   for checkpoint_path in checkpoints:
-    if evaluation is None:
-      operative_config.parse_gin(FLAGS.model_dir, checkpoint_path)
-      evaluation = _Evaluation()
-    step = evaluation(checkpoint_path)
-    if FLAGS.continuous and evaluation.final_step is not None and (
-        step >= evaluation.final_step):
+    if evaluator is None:
+      cli.parse_run_gin(FLAGS.model_dir, checkpoint_path)
+      evaluator, final_step = _evaluator(), experiment.final_step()
+    evaluation = evaluator.evaluate_checkpoint(checkpoint_path,
+                                               FLAGS.eval_output_stride)
+    metrics, step = evaluation.metrics, evaluation.step
+    print(f'{evaluation.checkpoint_path}: mIoU {metrics["miou"]:.4f}, pixel '
+          f'accuracy {metrics["pixel_accuracy"]:.4f} on '
+          f'{metrics["num_images"]} images; wrote {evaluation.metrics_path}',
+          flush=True)
+    if FLAGS.continuous and final_step is not None and step >= final_step:
       logging.info('Evaluated the final step %d.', step)
       break
   if step is None:

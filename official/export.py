@@ -37,12 +37,9 @@ import json
 from absl import flags
 
 from official import cli
-from official import operative_config
 from official.data import catalog
 from official.exporter import saved_model
 from official.model import checkpoint as checkpoint_lib
-# Registers every configurable a training run's operative config binds.
-from official.trainer import trainer  # pylint: disable=unused-import
 
 flags.DEFINE_string('export_dir', None, 'Where to write the SavedModel.')
 flags.DEFINE_string('model_dir', None,
@@ -73,7 +70,7 @@ def main(argv):
   eval_scales = cli.eval_scales()
   checkpoint_path = checkpoint_lib.resolve_checkpoint(
       FLAGS.checkpoint or FLAGS.model_dir)
-  operative_config.parse_gin(FLAGS.model_dir, checkpoint_path)
+  cli.parse_run_gin(FLAGS.model_dir, checkpoint_path)
   model, _, step = checkpoint_lib.restore_model(checkpoint_path,
                                                 FLAGS.eval_output_stride)
   class_names = catalog.dataset_info(num_classes=model.num_classes).class_names

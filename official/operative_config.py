@@ -2,14 +2,12 @@
 
 The trainer writes the complete config it ran with to
 model_dir/operative_config.gin; the binaries that read a run (eval, predict,
-export) use it when given no --gin_file (`parse_gin`).
+export) use it when given no --gin_file (`experiment.parse_run`).
 """
 
 import os
 
 import tensorflow as tf
-
-from official import cli
 
 FILENAME = 'operative_config.gin'
 
@@ -41,11 +39,3 @@ def find(model_dir=None, checkpoint_path=None):
   raise FileNotFoundError(
       f'No --gin_file given and no {FILENAME} in {" or ".join(folders)}: '
       'pass the experiment\'s gin file.')
-
-
-def parse_gin(model_dir=None, checkpoint_path=None):
-  """Parses --gin_file, or without one the run's operative config (`find`).
-
-  --gin_bindings apply either way.
-  """
-  cli.parse_gin(cli.FLAGS.gin_file or [find(model_dir, checkpoint_path)])

@@ -31,13 +31,11 @@ import numpy as np
 import tensorflow as tf
 
 from official import cli
-from official import operative_config
 from official.data import catalog
 from official.data import cityscapes
 from official.data import colormap
 from official.data import decoding
-from official.data import pipeline
-from official.evaluator import inference
+from official.evaluator import predictor as predictor_lib
 from official.model import checkpoint
 
 flags.DEFINE_string('input', None,
@@ -96,79 +94,32 @@ def _read_image(path):
     raise cli.UsageError(f'{path}: not a readable image file.') from None
 
 
-class _ImageSource:
-  """One decoded, unlabelled image as a source for `pipeline.eval_dataset`."""
-
-  def __init__(self, image):
-    self.image = image
-
-  def records(self, input_context=None, shuffle=False, seed=None):
-    del input_context, shuffle, seed  # One image, one pipeline.
-    return tf.data.Dataset.from_tensors(self.image)
-
-  def decode(self, record):
-    return {'image': record, 'label': tf.zeros([0, 0, 1], tf.int32),
-            'filename': ''}
-
-
-def _saved_model_predictor(export_dir):
-  """image -> int32 [H, W] labels, by the SavedModel's serving signature."""
-  if not tf.saved_model.contains_saved_model(export_dir):
-    raise cli.UsageError(f'--export_dir {export_dir}: no SavedModel there.')
-  loaded = tf.saved_model.load(export_dir)
-  if 'serving_default' not in loaded.signatures:
-    raise cli.UsageError(f'--export_dir {export_dir}: the SavedModel has no '
-                         'serving_default signature.')
-
-  def predict(image):
-    # Looked up through `loaded` on each call: the signature's variables
-    # live only as long as the loaded object.
-    serving = loaded.signatures['serving_default']
-    return serving(image=image[tf.newaxis])['semantic_predictions'][0]
-
-  return predict
-
-
 def _checkpoint_predictor():
-  """image -> int32 [H, W] labels under the eval protocol flags.
+  """The model of --model_dir/--checkpoint under the eval protocol flags.
 
   Returns:
     (the predictor, the dataset's `DatasetInfo`).
   """
   path = checkpoint.resolve_checkpoint(FLAGS.checkpoint or FLAGS.model_dir)
-  operative_config.parse_gin(FLAGS.model_dir, path)
+  cli.parse_run_gin(FLAGS.model_dir, path)
   eval_scales = cli.eval_scales()
   window_size, window_stride = cli.window()
   model, _, _ = checkpoint.restore_model(path, FLAGS.eval_output_stride)
-
-  # Images of any size: a few traces, not one per size.
-  @tf.function(reduce_retracing=True)
-  def labels(images):
-    return inference.predict(model, images, eval_scales,
-                             FLAGS.add_flipped_images, window_size,
-                             window_stride)['predictions']
-
-  def predict(image):
-    # Larger images pass whole rather than failing the eval crop size.
-    batch = next(iter(pipeline.eval_dataset(
-        source=_ImageSource(image), batch_size=1, keep_larger_images=True)))
-    height, width = image.shape[:2]
-    return labels(batch['image'])[0, :height, :width]
-
-  return predict, catalog.dataset_info()
+  return predictor_lib.ModelPredictor(
+      model, eval_scales, FLAGS.add_flipped_images, window_size,
+      window_stride), catalog.dataset_info()
 
 
 def _raw_labels(labels, path):
   """The labels as written: train ids, or Cityscapes label ids."""
   if not FLAGS.cityscapes_label_ids:
     return labels.astype(np.uint8)
-  label_ids = np.array(cityscapes.TRAIN_ID_TO_LABEL_ID, np.uint8)
-  if labels.max() >= len(label_ids):
+  try:
+    return cityscapes.label_ids(labels)
+  except ValueError as error:
     raise cli.UsageError(
-        f'--cityscapes_label_ids needs a Cityscapes model ('
-        f'{len(label_ids)} classes), but {path} has a pixel of class '
-        f'{labels.max()}.')
-  return label_ids[labels]
+        f'--cityscapes_label_ids needs a Cityscapes model: {path}: '
+        f'{error}') from None
 
 
 def _write_png(path, pixels):
@@ -191,7 +142,10 @@ def main(argv):
     predict, info = _checkpoint_predictor()
     default_colormap = info.colormap
   else:
-    predict = _saved_model_predictor(FLAGS.export_dir)
+    try:
+      predict = predictor_lib.SavedModelPredictor(FLAGS.export_dir)
+    except (FileNotFoundError, ValueError) as error:
+      raise cli.UsageError(f'--export_dir {error}') from None
     default_colormap = ('cityscapes' if FLAGS.cityscapes_label_ids else
                         'pascal')
   colormap_name = FLAGS.colormap or default_colormap

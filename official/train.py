@@ -23,12 +23,11 @@ import sys
 
 from absl import flags
 from absl import logging
-import gin
 
 from official import cli
+from official import experiment
 from official.data import catalog
-from official.data import pipeline
-from official.evaluator import evaluate
+from official.evaluator import evaluator as evaluator_lib
 from official.trainer import distribution
 from official.trainer import trainer
 
@@ -54,16 +53,13 @@ FLAGS = flags.FLAGS
 
 def _evaluator(model_dir, strategy):
   """after_checkpoint for train_and_eval: mIoU of the eval split."""
-  info = catalog.dataset_info()
+  source, split_name = experiment.eval_source()
+  evaluator = evaluator_lib.Evaluator(
+      source, catalog.dataset_info(), os.path.join(model_dir, 'eval'),
+      split_name, strategy=strategy)
 
   def evaluate_checkpoint(model, step):
-    metrics = evaluate.evaluate(model, pipeline.eval_dataset(),
-                                info.class_names,
-                                ignore_label=info.ignore_label,
-                                strategy=strategy)
-    if strategy.extended.should_checkpoint:
-      evaluate.write_metrics(os.path.join(model_dir, 'eval'), step,
-                             metrics)
+    metrics = evaluator.evaluate_model(model, step).metrics
     logging.info('step %d: eval mIoU %.4f on %d images.', step,
                  metrics['miou'], metrics['num_images'])
 
@@ -74,10 +70,8 @@ def main(argv):
   cli.check_arguments(argv, required=('model_dir',))
   if FLAGS.tpu is not None and FLAGS.strategy != 'tpu':
     raise cli.UsageError('--tpu needs --strategy=tpu.')
-  cli.parse_gin()
-  if FLAGS.checkpoint:
-    with gin.unlock_config():
-      gin.bind_parameter('train.init_checkpoint', FLAGS.checkpoint)
+  cli.parse_gin(overrides={'train.init_checkpoint': FLAGS.checkpoint}
+                if FLAGS.checkpoint else None)
   strategy = distribution.create_strategy(FLAGS.strategy, FLAGS.num_gpus,
                                           FLAGS.tpu)
   after_checkpoint = None

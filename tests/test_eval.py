@@ -1,7 +1,8 @@
-"""The eval binary in subprocesses, against the evaluator run in-process."""
+"""The eval binary, against the evaluator run in-process."""
 
 import json
 import os
+import threading
 import time
 
 import numpy as np
@@ -11,7 +12,7 @@ from official.data import pipeline
 from official.data import tfrecord
 from official.data import toy
 from official.evaluator import evaluate
-from tests import tiny_run
+from tests import fixtures
 
 _CLASS_NAMES = list(toy.INFO.class_names)
 
@@ -25,27 +26,25 @@ class EvalBinaryTest(tf.test.TestCase):
 
   def setUp(self):
     super().setUp()
-    self.data_dir, self.run_dir = tiny_run.shared_run()
+    self.data_dir, self.run_dir = fixtures.shared_run()
 
   def test_output_stride_8_multi_scale_flipped_equals_evaluate(self):
     model_dir = os.path.join(self.get_temp_dir(), 'run')
-    tiny_run.copy_run(self.run_dir, model_dir, step=2)
+    fixtures.copy_run(self.run_dir, model_dir, step=2)
     eval_scales = (0.75, 1.0, 1.25)
-    process = tiny_run.run_binary(
+    result = fixtures.run_main(
         'official.eval', f'--model_dir={model_dir}', '--eval_output_stride=8',
         f'--eval_scales={",".join(map(str, eval_scales))}',
-        '--add_flipped_images', f'--eval_dir={model_dir}/eval_ms_flip',
-        wait=False)
-    # The same in this process, while the binary runs.
-    model = tiny_run.restored_model(model_dir, 2, output_stride=8)
+        '--add_flipped_images', f'--eval_dir={model_dir}/eval_ms_flip')
+    self.assertEqual(result.returncode, 0, result.stderr)
+    # The same evaluation through the library.
+    model = fixtures.restored_model(model_dir, 2, output_stride=8)
     self.assertEqual(model.atrous_rates, (12,))
     dataset = pipeline.eval_dataset(
         tfrecord.TFRecordSource(self.data_dir, 'val'),
-        crop_size=(tiny_run.EVAL_SIZE, tiny_run.EVAL_SIZE))
+        crop_size=(fixtures.EVAL_SIZE, fixtures.EVAL_SIZE))
     expected = evaluate.evaluate(model, dataset, _CLASS_NAMES, eval_scales,
                                  add_flipped_images=True)
-    result = tiny_run.finish(process)
-    self.assertEqual(result.returncode, 0, result.stderr)
 
     metrics = _metrics(model_dir, 2, 'eval_ms_flip')
     self.assertEqual(sorted(metrics), ['miou', 'num_images', 'per_class_iou',
@@ -68,19 +67,27 @@ class EvalBinaryTest(tf.test.TestCase):
 
   def test_continuous_evaluates_each_checkpoint_once_up_to_the_last(self):
     model_dir = os.path.join(self.get_temp_dir(), 'run')
-    tiny_run.copy_run(self.run_dir, model_dir, step=1)
-    process = tiny_run.run_binary(
-        'official.eval', f'--model_dir={model_dir}', '--continuous',
-        '--eval_timeout=120', wait=False)
-    deadline = time.time() + 120
-    while (not os.path.exists(os.path.join(model_dir, 'eval',
-                                           'metrics-1.json')) and
-           process.poll() is None):
-      self.assertLess(time.time(), deadline)
-      time.sleep(0.2)
-    # Training goes on: the final checkpoint comes after the first result.
-    tiny_run.copy_run(self.run_dir, model_dir, step=2)
-    result = tiny_run.finish(process)
+    fixtures.copy_run(self.run_dir, model_dir, step=1)
+    first_metrics = os.path.join(model_dir, 'eval', 'metrics-1.json')
+    stopped = threading.Event()
+
+    def train_on():
+      # Training goes on: the final checkpoint comes after the first result.
+      deadline = time.time() + 120
+      while not (os.path.exists(first_metrics) or stopped.is_set() or
+                 time.time() > deadline):
+        time.sleep(0.2)
+      if os.path.exists(first_metrics):
+        fixtures.copy_run(self.run_dir, model_dir, step=2)
+
+    trainer = threading.Thread(target=train_on)
+    trainer.start()
+    try:
+      result = fixtures.run_main('official.eval', f'--model_dir={model_dir}',
+                                 '--continuous', '--eval_timeout=120')
+    finally:
+      stopped.set()
+      trainer.join()
     self.assertEqual(result.returncode, 0, result.stderr)
     self.assertEqual(
         sorted(tf.io.gfile.glob(os.path.join(model_dir, 'eval', 'metrics-*'))),
@@ -94,11 +101,11 @@ class EvalBinaryTest(tf.test.TestCase):
 
   def test_bad_inputs_are_one_line_errors(self):
     data_dir = os.path.join(self.get_temp_dir(), 'tfrecords')
-    tiny_run.write_split(data_dir, 'broken', [
-        ('fine', tiny_run.png_bytes(np.zeros((33, 33, 3), np.uint8)),
+    fixtures.write_split(data_dir, 'broken', [
+        ('fine', fixtures.png_bytes(np.zeros((33, 33, 3), np.uint8)),
          np.zeros((33, 33), np.uint8)),
         ('not_an_image', b'not an image', np.zeros((33, 33), np.uint8))])
-    tiny_run.write_split(data_dir, 'empty', [])
+    fixtures.write_split(data_dir, 'empty', [])
     missing = os.path.join(self.get_temp_dir(), 'missing')
 
     def flags(split):
@@ -114,7 +121,16 @@ class EvalBinaryTest(tf.test.TestCase):
                              "split='broken'): image not_an_image does not "
                              'decode.'),
     }
-    tiny_run.assert_one_line_errors(self, 'official.eval', cases)
+    for case, (case_flags, expected) in cases.items():
+      with self.subTest(case):
+        fixtures.assert_one_line_error(
+            self, fixtures.run_main('official.eval', *case_flags), expected)
+
+  def test_one_line_error_and_exit_status_of_the_process(self):
+    missing = os.path.join(self.get_temp_dir(), 'missing')
+    fixtures.assert_one_line_error(
+        self, fixtures.run_binary('official.eval', f'--model_dir={missing}'),
+        f'--model_dir {missing}: no such folder.')
 
 
 if __name__ == '__main__':

@@ -1,9 +1,8 @@
-"""The export binary in subprocesses, and its SavedModel where only TF is."""
+"""The export binary, and its SavedModel where only TF is."""
 
 import json
 import os
 import shutil
-import subprocess
 import sys
 import tempfile
 
@@ -12,8 +11,7 @@ from PIL import Image
 import tensorflow as tf
 
 from official.evaluator import inference
-from tests import tiny_run
-from tests.exporter import trained_weights
+from tests import fixtures
 
 _FLAGS = ('--crop_size=65,65', '--eval_scales=0.75,1.0',
           '--add_flipped_images')
@@ -39,8 +37,7 @@ np.savez(outputs_path, **{'pixels_' + key: value.numpy() for key, value in pixel
 
 
 def _run(*command):
-  result = subprocess.run(command, capture_output=True, text=True,
-                          timeout=300)
+  result = fixtures.run_command(command)
   if result.returncode:
     raise AssertionError(f'{command} failed:\n{result.stderr}')
   return result
@@ -54,28 +51,27 @@ class ExportBinaryTest(tf.test.TestCase):
     super().setUpClass()
     cls.root = tempfile.mkdtemp(prefix='deeplab_export_binary_test_')
     cls.model_dir = os.path.join(cls.root, 'run')
-    tiny_run.write_run(cls.model_dir, os.path.join(cls.root, 'data'),
-                       steps=[1], train_steps=2)
+    fixtures.copy_run(fixtures.shared_run()[1], cls.model_dir, step=1)
     # A second checkpoint with batch norms like a trained model's, so that
     # folding them changes the graph's numbers.
-    cls.model = trained_weights.trained_like(
-        tiny_run.restored_model(cls.model_dir, 1))
+    cls.model = fixtures.trained_like(
+        fixtures.restored_model(cls.model_dir, 1))
     tf.train.CheckpointManager(
         tf.train.Checkpoint(model=cls.model), cls.model_dir,
         max_to_keep=None).save(checkpoint_number=2)
     cls.export_dir = os.path.join(cls.root, 'export')
-    # The count for the same config and settings, side by side.
-    counting = tiny_run.run_binary(
-        'tools.count_madds',
-        f'--gin_file={cls.model_dir}/operative_config.gin',
-        '--input_size=65,65', *_FLAGS[1:], wait=False)
-    cls.result = tiny_run.run_binary(
+    cls.result = fixtures.run_main(
         'official.export', f'--model_dir={cls.model_dir}',
         f'--export_dir={cls.export_dir}', *_FLAGS)
-    cls.counted, counting_errors = counting.communicate(timeout=300)
-    if cls.result.returncode or counting.returncode:
+    # The count for the same config and settings.
+    counted = fixtures.run_main(
+        'tools.count_madds',
+        f'--gin_file={cls.model_dir}/operative_config.gin',
+        '--input_size=65,65', *_FLAGS[1:])
+    cls.counted = counted.stdout
+    if cls.result.returncode or counted.returncode:
       raise AssertionError(f'Export or count failed:\n{cls.result.stderr}\n'
-                           f'{counting_errors}')
+                           f'{counted.stderr}')
 
     rng = np.random.default_rng(0)
     cls.images = rng.integers(0, 256, (2, 40, 57, 3), dtype=np.uint8)
@@ -127,10 +123,9 @@ class ExportBinaryTest(tf.test.TestCase):
     np.savez(inputs_path, images=self.images)
     env = {key: value for key, value in os.environ.items()
            if key != 'PYTHONPATH'}
-    result = subprocess.run(
+    result = fixtures.run_command(
         [sys.executable, '-c', _SERVE_SCRIPT, self.export_dir, inputs_path,
-         self.png_path, outputs_path],
-        cwd=self.root, env=env, capture_output=True, text=True, timeout=300)
+         self.png_path, outputs_path], cwd=self.root, env=env)
     self.assertEqual(result.returncode, 0, result.stderr)
     outputs = np.load(outputs_path)
     self.assertEqual(outputs['pixels_semantic_predictions'].dtype, np.int32)
@@ -167,52 +162,31 @@ class ExportBinaryTest(tf.test.TestCase):
 
 
 class ErrorsTest(tf.test.TestCase):
-  """Bad invocations, run side by side: each fails in one line."""
+  """Bad invocations: each fails in one line."""
 
-  @classmethod
-  def setUpClass(cls):
-    super().setUpClass()
-    cls.root = tempfile.mkdtemp(prefix='deeplab_export_errors_test_')
-    # A checkpoint with no operative_config.gin beside it.
-    lone_checkpoint = tf.train.Checkpoint(step=tf.Variable(1)).write(
-        os.path.join(cls.root, 'ckpt-1'))
-    export_dir = f'--export_dir={cls.root}/export'
-    cls.runs = {
-        name: tiny_run.run_binary('official.export', *flags, export_dir,
-                                  wait=False)
-        for name, flags in (
-            ('missing_checkpoint', ['--checkpoint=/nonexistent/ckpt-1']),
-            ('bad_crop_size', ['--checkpoint=/nonexistent/ckpt-1',
-                               '--crop_size=65']),
-            ('no_config', [f'--checkpoint={lone_checkpoint}']),
-        )}
-
-  @classmethod
-  def tearDownClass(cls):
-    for process in cls.runs.values():
-      process.communicate(timeout=300)
-    shutil.rmtree(cls.root, ignore_errors=True)
-    super().tearDownClass()
-
-  def _assert_one_line_error(self, name, expected):
-    process = self.runs[name]
-    _, stderr = process.communicate(timeout=300)
-    self.assertNotEqual(process.returncode, 0)
-    self.assertNotIn('Traceback', stderr)
-    lines = tiny_run.error_lines(stderr)
-    self.assertLen(lines, 1, stderr)
-    self.assertIn(expected, lines[0])
+  def _assert_one_line_error(self, flags, expected, run=fixtures.run_main):
+    result = run('official.export', *flags,
+                 f'--export_dir={self.get_temp_dir()}/export')
+    fixtures.assert_one_line_error(self, result, expected)
 
   def test_missing_checkpoint(self):
-    self._assert_one_line_error('missing_checkpoint',
+    self._assert_one_line_error(['--checkpoint=/nonexistent/ckpt-1'],
                                 'No checkpoint /nonexistent/ckpt-1')
 
   def test_bad_crop_size(self):
-    self._assert_one_line_error('bad_crop_size', '--crop_size')
+    self._assert_one_line_error(
+        ['--checkpoint=/nonexistent/ckpt-1', '--crop_size=65'], '--crop_size')
 
   def test_checkpoint_without_a_config(self):
-    self._assert_one_line_error('no_config', '--gin_file')
+    lone_checkpoint = tf.train.Checkpoint(step=tf.Variable(1)).write(
+        os.path.join(self.get_temp_dir(), 'ckpt-1'))
+    self._assert_one_line_error([f'--checkpoint={lone_checkpoint}'],
+                                '--gin_file')
 
+  def test_one_line_error_and_exit_status_of_the_process(self):
+    self._assert_one_line_error(['--checkpoint=/nonexistent/ckpt-1'],
+                                'No checkpoint /nonexistent/ckpt-1',
+                                run=fixtures.run_binary)
 
 if __name__ == '__main__':
   tf.test.main()

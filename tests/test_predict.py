@@ -1,4 +1,4 @@
-"""The predict binary in subprocesses: checkpoints, SavedModels, errors."""
+"""The predict binary: checkpoints, SavedModels, errors."""
 
 import os
 import shutil
@@ -11,7 +11,8 @@ import tensorflow as tf
 from official.data import cityscapes
 from official.data import colormap
 from official.evaluator import inference
-from tests import tiny_run
+from official.ops import mean_pixel
+from tests import fixtures
 
 
 def _read_png(path):
@@ -22,7 +23,7 @@ def _write_images(folder):
   """The toy eval images as PNGs (lossless: the test sees what TF decodes)."""
   os.makedirs(folder)
   images = {}
-  for index, (image, _) in enumerate(tiny_run.toy_images()):
+  for index, (image, _) in enumerate(fixtures.toy_images()):
     images[f'image_{index}'] = image
     Image.fromarray(image).save(os.path.join(folder, f'image_{index}.png'))
   return images
@@ -61,14 +62,14 @@ class PredictBinaryTest(tf.test.TestCase):
 
   def setUp(self):
     super().setUp()
-    _, self.run_dir = tiny_run.shared_run()
+    _, self.run_dir = fixtures.shared_run()
     self.input_dir = os.path.join(self.get_temp_dir(), 'images')
     self.images = _write_images(self.input_dir)
 
-  def _predict(self, output_dir, *flags, wait=True):
-    return tiny_run.run_binary(
+  def _predict(self, output_dir, *flags):
+    return fixtures.run_main(
         'official.predict', f'--input={self.input_dir}/*.png',
-        f'--output_dir={output_dir}', *flags, wait=wait)
+        f'--output_dir={output_dir}', *flags)
 
   def _assert_predicted(self, result):
     self.assertEqual(result.returncode, 0, result.stderr)
@@ -82,30 +83,28 @@ class PredictBinaryTest(tf.test.TestCase):
     export_dir = os.path.join(self.get_temp_dir(), 'export')
     # At the eval crop size, and without batch norm folding, whose rounding
     # could flip near ties.
-    exporting = tiny_run.run_binary(
+    exported = fixtures.run_main(
         'official.export', f'--model_dir={self.run_dir}',
         f'--export_dir={export_dir}',
-        f'--crop_size={tiny_run.EVAL_SIZE},{tiny_run.EVAL_SIZE}',
-        '--nofold_batch_norm', wait=False)
+        f'--crop_size={fixtures.EVAL_SIZE},{fixtures.EVAL_SIZE}',
+        '--nofold_batch_norm')
+    self.assertEqual(exported.returncode, 0, exported.stderr)
     from_checkpoint = os.path.join(self.get_temp_dir(), 'from_checkpoint')
     self._assert_predicted(
         self._predict(from_checkpoint, f'--model_dir={self.run_dir}'))
-    exported = tiny_run.finish(exporting)
-    self.assertEqual(exported.returncode, 0, exported.stderr)
     from_export = os.path.join(self.get_temp_dir(), 'from_export')
-    predicting = self._predict(from_export, f'--export_dir={export_dir}',
-                               '--colormap=pascal', wait=False)
-    # The labels in this process, while the binary runs.
-    model = tiny_run.restored_model(self.run_dir, 2)
+    self._assert_predicted(self._predict(
+        from_export, f'--export_dir={export_dir}', '--colormap=pascal'))
+    # The labels through the library.
+    model = fixtures.restored_model(self.run_dir, 2)
     expected = {}
     for name, image in self.images.items():
       height, width = image.shape[:2]
-      padded = np.full((1, tiny_run.EVAL_SIZE, tiny_run.EVAL_SIZE, 3),
-                       inference.MEAN_PIXEL, np.float32)
+      padded = np.full((1, fixtures.EVAL_SIZE, fixtures.EVAL_SIZE, 3),
+                       mean_pixel.MEAN_PIXEL, np.float32)
       padded[0, :height, :width] = image
       expected[name] = inference.predict(model, padded)['predictions'][
           0, :height, :width].numpy()
-    self._assert_predicted(tiny_run.finish(predicting))
 
     for name, image in self.images.items():
       self.assertGreater(len(np.unique(expected[name])), 1)
@@ -137,18 +136,17 @@ class PredictBinaryTest(tf.test.TestCase):
     with open(unreadable, 'w') as f:
       f.write('not an image')
     output_dir = f'--output_dir={self.get_temp_dir()}'
-    cases = {
-        'glob matching nothing': (
-            [f'--input={self.input_dir}/*.bmp',
-             f'--model_dir={self.run_dir}', output_dir],
-            f'--input {self.input_dir}/*.bmp: matches no file.'),
-        'unreadable image': (
-            [f'--input={unreadable}', f'--export_dir={self.stand_in_dir}',
-             output_dir],
-            f'{unreadable}: not a readable image file.'),
-    }
-    tiny_run.assert_one_line_errors(self, 'official.predict', cases)
-
+    fixtures.assert_one_line_error(
+        self, fixtures.run_main(
+            'official.predict', f'--input={unreadable}',
+            f'--export_dir={self.stand_in_dir}', output_dir),
+        f'{unreadable}: not a readable image file.')
+    # Once in a process of its own: the exit status and what it prints.
+    fixtures.assert_one_line_error(
+        self, fixtures.run_binary(
+            'official.predict', f'--input={self.input_dir}/*.bmp',
+            f'--model_dir={self.run_dir}', output_dir),
+        f'--input {self.input_dir}/*.bmp: matches no file.')
 
 if __name__ == '__main__':
   tf.test.main()

@@ -29,7 +29,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   cli.check_arguments(argv, required=('cityscapes_root', 'output_dir'))
-  cli.parse_gin()
+  cli.reject_gin()
   root = cityscapes.find_root(FLAGS.cityscapes_root)
   conversion.convert(
       {split: cityscapes.samples(root, split) for split in cityscapes.SPLITS},

@@ -32,7 +32,7 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   cli.check_arguments(argv, required=('voc_root', 'output_dir'))
-  cli.parse_gin()
+  cli.reject_gin()
   voc_dir = voc.find_voc2012(FLAGS.voc_root)
   splits = list(voc.VOC_SPLITS)
   sbd_dir = None

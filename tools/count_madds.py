@@ -14,7 +14,6 @@ import json
 import os
 
 from absl import flags
-import gin
 
 from official import cli
 from official.model import builder
@@ -34,9 +33,9 @@ FLAGS = flags.FLAGS
 
 def main(argv):
   cli.check_arguments(argv)
-  cli.parse_gin(FLAGS.gin_file or [_DEFAULT_GIN_FILE])
-  if FLAGS.num_classes:
-    gin.bind_parameter('DeepLab.num_classes', FLAGS.num_classes)
+  cli.parse_gin(FLAGS.gin_file or [_DEFAULT_GIN_FILE],
+                overrides={'DeepLab.num_classes': FLAGS.num_classes}
+                if FLAGS.num_classes else None)
   model = builder.build_model(FLAGS.eval_output_stride)
   cost = madds.eval_cost(model, cli.size_flag('input_size'), cli.eval_scales(),
                          FLAGS.add_flipped_images)

@@ -30,7 +30,7 @@ _WRITERS = {'voc': (toy.write_voc, 80), 'cityscapes': (toy.write_cityscapes,
 
 def main(argv):
   cli.check_arguments(argv, required=('output_dir', 'layout'))
-  cli.parse_gin()
+  cli.reject_gin()
   write, default_num_images = _WRITERS[FLAGS.layout]
   counts = write(FLAGS.output_dir, FLAGS.num_images or default_num_images,
                  FLAGS.seed)

@@ -1,8 +1,9 @@
 """The datasets we know by name, and the gin-configurable `dataset_info`.
 
 A trainer or evaluator asks `dataset_info()` for the number of classes,
-ignore label and class names; gin picks a known dataset by name or
-describes a custom one:
+ignore label and class names, and in a configured experiment the model and
+the pipelines follow it (`official.experiment`); gin picks a known dataset
+by name or describes a custom one:
 
   dataset_info.name = 'pascal_voc_seg'
 
@@ -35,7 +36,8 @@ def dataset_info(name=None, num_classes=None, ignore_label=None,
   Args:
     name: a key of `DATASETS`, or the name of a custom dataset.
     num_classes: overrides the known dataset's; required for a custom one.
-    ignore_label: overrides the known dataset's (default 255).
+    ignore_label: overrides the known dataset's (default
+      `dataset_info.IGNORE_LABEL`).
     class_names: overrides the known dataset's; default 'class_0', ...
 
   Returns:
@@ -53,7 +55,8 @@ def dataset_info(name=None, num_classes=None, ignore_label=None,
         f'{", ".join(sorted(DATASETS))}); give num_classes for a custom one.')
   else:
     info = dataset_info_lib.DatasetInfo(
-        name=name or 'custom', num_classes=num_classes, ignore_label=255,
+        name=name or 'custom', num_classes=num_classes,
+        ignore_label=dataset_info_lib.IGNORE_LABEL,
         class_names=_default_class_names(num_classes))
   if class_names is None and num_classes not in (None, info.num_classes):
     class_names = _default_class_names(num_classes)

@@ -55,6 +55,30 @@ def train_id_lookup():
   return lookup
 
 
+def label_ids(train_ids):
+  """The Cityscapes label ids of train ids, as the test server wants them.
+
+  Args:
+    train_ids: non-negative integer array of train ids, 0 .. 18.
+
+  Returns:
+    uint8 array of the same shape.
+
+  Raises:
+    ValueError: for a value that is no train id.
+
+  Example:
+    >>> label_ids(np.array([0, 18]))
+    array([ 7, 33], dtype=uint8)
+  """
+  train_ids = np.asarray(train_ids)
+  if train_ids.size and train_ids.max() >= len(TRAIN_ID_TO_LABEL_ID):
+    raise ValueError(
+        f'Cityscapes has {len(TRAIN_ID_TO_LABEL_ID)} classes, but there is a '
+        f'pixel of class {train_ids.max()}.')
+  return np.array(TRAIN_ID_TO_LABEL_ID, np.uint8)[train_ids]
+
+
 def find_root(root, flag='--cityscapes_root'):
   """`root`, checked to hold leftImg8bit/.
 

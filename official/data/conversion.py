@@ -13,6 +13,7 @@ import sys
 from typing import List, Optional, Tuple
 
 import tensorflow as tf
+import tqdm
 
 from official.data import image_files
 from official.data import tfrecord
@@ -53,30 +54,6 @@ class SplitSummary:
     if self.skipped:
       text += f', {len(self.skipped)} skipped'
     return text
-
-
-class _ProgressBar:
-  """A one-line text progress bar, redrawn in place."""
-
-  def __init__(self, total, title, stream, width=30):
-    self._total = max(total, 1)
-    self._title = title
-    self._stream = stream
-    self._width = width
-    self._shown = -1
-
-  def update(self, done):
-    # Redraw only when the bar changes, and in a log file only at the end.
-    filled = self._width * done // self._total
-    if done < self._total and (filled == self._shown or
-                               not self._stream.isatty()):
-      return
-    self._shown = filled
-    bar = '#' * filled + '.' * (self._width - filled)
-    self._stream.write(f'\r{self._title} [{bar}] {done}/{self._total}')
-    if done >= self._total:
-      self._stream.write('\n')
-    self._stream.flush()
 
 
 def read_sample(sample, load_label):
@@ -140,7 +117,8 @@ def write_split(samples, split, output_dir, load_label, num_shards,
                                                             num_shards))
            for index in range(num_shards)]
   per_shard = -(-len(samples) // num_shards)
-  progress = _ProgressBar(len(samples), split, stream)
+  progress = tqdm.tqdm(total=len(samples), desc=split, unit='images',
+                       file=stream, ascii=True)
   # Hidden names, which the readers' '<split>-*' pattern does not match.
   temporary_paths = [os.path.join(output_dir, f'.{os.path.basename(path)}')
                      for path in paths]
@@ -153,17 +131,18 @@ def write_split(samples, split, output_dir, load_label, num_shards,
         if not skip_bad:
           raise
         summary.skipped.append((sample.image_path, str(error)))
-        stream.write(f'\nskipped: {error}\n')
+        progress.write(f'skipped: {error}', file=stream)
       else:
         writers[index // per_shard].write(example)
         summary.num_written += 1
-      progress.update(index + 1)
+      progress.update()
   except BaseException:
-    stream.write('\n')
+    progress.close()
     for writer, path in zip(writers, temporary_paths):
       writer.close()
       tf.io.gfile.remove(path)
     raise
+  progress.close()
   # Shards of an earlier run with another shard count would be read too.
   for stale in tf.io.gfile.glob(os.path.join(output_dir,
                                              f'{split}-*.tfrecord')):

@@ -3,6 +3,10 @@
 import dataclasses
 from typing import Mapping, Tuple
 
+# The label of pixels that take no part, in every dataset we know (the
+# converters write it into the masks).
+IGNORE_LABEL = 255
+
 
 @dataclasses.dataclass(frozen=True)
 class DatasetInfo:

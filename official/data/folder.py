@@ -7,14 +7,15 @@
 
 Every image needs a mask of the same name, size and values in
 [0, num_classes) or the ignore label; a file that breaks this is an error
-naming it, when the pipeline reaches it. With gin, for example:
+naming it, when the pipeline reaches it. With gin, for example (the
+experiment's `dataset_info` gives the sources their class count and ignore
+label):
 
   NUM_CLASSES = 3
   dataset_info.num_classes = %NUM_CLASSES
   dataset_info.class_names = ['background', 'road', 'car']
   FolderSource.image_dir = '/data/mine/images'
   FolderSource.mask_dir = '/data/mine/masks'
-  FolderSource.num_classes = %NUM_CLASSES
   train/FolderSource.split_file = '/data/mine/train.txt'
   eval/FolderSource.split_file = '/data/mine/val.txt'
   train_dataset.source = @train/FolderSource()
@@ -27,6 +28,7 @@ import gin
 import numpy as np
 import tensorflow as tf
 
+from official.data import dataset_info
 from official.data import image_files
 
 _IMAGE_EXTENSIONS = ('.jpg', '.jpeg', '.png')
@@ -58,7 +60,7 @@ class FolderSource:
   """
 
   def __init__(self, image_dir, mask_dir=None, num_classes=None,
-               ignore_label=255, split_file=None):
+               ignore_label=dataset_info.IGNORE_LABEL, split_file=None):
     """Pairs the images with their masks.
 
     Args:

@@ -33,10 +33,8 @@ import gin
 import numpy as np
 import tensorflow as tf
 
-# Imported so that gin configs can name the sources.
-from official.data import folder  # pylint: disable=unused-import
-from official.data import tfds_source  # pylint: disable=unused-import
-from official.data import tfrecord  # pylint: disable=unused-import
+from official.data import dataset_info
+from official.ops import mean_pixel as mean_pixel_lib
 from official.ops import resize
 
 
@@ -220,7 +218,8 @@ def _batch_size(batch_size, input_context):
 def train_dataset(source=gin.REQUIRED, batch_size=gin.REQUIRED,
                   crop_size=(513, 513), min_scale_factor=0.5,
                   max_scale_factor=2.0, scale_factor_step=0.25,
-                  mean_pixel=127.5, ignore_label=255,
+                  mean_pixel=mean_pixel_lib.MEAN_PIXEL,
+                  ignore_label=dataset_info.IGNORE_LABEL,
                   shuffle_buffer_size=500, deterministic=False, seed=None,
                   input_context=None):
   """Endless shuffled, augmented training batches.
@@ -232,9 +231,10 @@ def train_dataset(source=gin.REQUIRED, batch_size=gin.REQUIRED,
     crop_size: (height, width) of the training crops.
     min_scale_factor, max_scale_factor, scale_factor_step: the random scale
       factors, see `scale_factors`.
-    mean_pixel: image padding, a number or one per channel (127.5 becomes 0
-      after the [-1, 1] normalisation of Xception, MobileNet, ResNet-beta).
-    ignore_label: label padding.
+    mean_pixel: image padding, a number or one per channel (see
+      `mean_pixel.MEAN_PIXEL`).
+    ignore_label: label padding; a configured experiment's follows its
+      `dataset_info`.
     shuffle_buffer_size: records shuffled at once (undecoded, so cheap).
     deterministic: the same batches on every run with the same `seed`
       (element order kept, at some cost in speed).
@@ -278,7 +278,8 @@ def train_dataset(source=gin.REQUIRED, batch_size=gin.REQUIRED,
 @gin.configurable
 def eval_dataset(source=gin.REQUIRED, batch_size=1, crop_size=None,
                  output_stride=16, keep_larger_images=False,
-                 mean_pixel=127.5, ignore_label=255, input_context=None):
+                 mean_pixel=mean_pixel_lib.MEAN_PIXEL,
+                 ignore_label=dataset_info.IGNORE_LABEL, input_context=None):
   """One pass over a split, padded for evaluation, in the source's order.
 
   Args:
@@ -294,7 +295,8 @@ def eval_dataset(source=gin.REQUIRED, batch_size=1, crop_size=None,
       only where smaller, for sliding-window inference; if False they are
       an error naming the file.
     mean_pixel: image padding, a number or one per channel.
-    ignore_label: label padding.
+    ignore_label: label padding; a configured experiment's follows its
+      `dataset_info`.
     input_context: a `tf.distribute.InputContext`, or None.
 
   Returns:

@@ -1,1 +1,2 @@
-"""Evaluation: the original's prediction protocol and mIoU over a split."""
+"""Evaluation: the original's prediction protocol, mIoU over a split, and
+the label maps of single images."""

@@ -18,12 +18,6 @@ from official.ops import mean_iou
 # host: it is not distributed to the replicas).
 _KEYS = ('image', 'label', 'height', 'width')
 
-# What `tf.summary.scalar` attaches, written with core TensorFlow alone:
-# `tf.summary.scalar` comes from the tensorboard package; the library itself
-# needs only TensorFlow.
-_SCALAR_METADATA = tf.compat.v1.SummaryMetadata(
-    plugin_data=tf.compat.v1.SummaryMetadata.PluginData(plugin_name='scalars'))
-
 
 def _valid_labels(batch, ignore_label):
   """[B, Hp, Wp] labels with everything outside each image's size ignored."""
@@ -153,7 +147,6 @@ def write_metrics(eval_dir, step, metrics):
   with writer.as_default(step=int(step)):
     for tag, value in scalars.items():
       if not math.isnan(value):
-        tf.summary.write(tag, tf.constant(value, tf.float32),
-                         metadata=_SCALAR_METADATA)
+        tf.summary.scalar(tag, value)
   writer.close()
   return path

@@ -14,11 +14,8 @@ or unknown.
 
 import tensorflow as tf
 
+from official.ops import mean_pixel
 from official.ops import resize
-
-# Pad value of images smaller than a window, as the eval input pipeline's
-# (the mean pixel, 0 after the network's normalisation).
-MEAN_PIXEL = 127.5
 
 
 def _spatial_size(images):
@@ -129,7 +126,7 @@ def sliding_window_probabilities(predict_fn, images, window_size,
 
   Windows of `window_size` start every `window_stride` pixels, the last one
   flush with the bottom/right border. An image smaller than a window is
-  padded bottom/right with `MEAN_PIXEL`, as the eval input is, and the
+  padded bottom/right with `mean_pixel.MEAN_PIXEL`, as the eval input is, and the
   prediction cropped back. Probabilities (not logits) are averaged, as the
   multi-scale merge does, so `predict_fn` may itself be multi-scale.
 
@@ -161,7 +158,7 @@ def sliding_window_probabilities(predict_fn, images, window_size,
   padded_width = _maximum(width, window_width)
   images = tf.pad(
       images, [[0, 0], [0, padded_height - height], [0, padded_width - width],
-               [0, 0]], constant_values=MEAN_PIXEL)
+               [0, 0]], constant_values=mean_pixel.MEAN_PIXEL)
   row_offsets = _window_offsets(padded_height, window_height, stride_height)
   column_offsets = _window_offsets(padded_width, window_width, stride_width)
   num_columns = tf.size(column_offsets)

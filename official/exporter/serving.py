@@ -16,8 +16,9 @@ one `image_bytes` batch. The signature itself rejects a wrong dtype.
 
 import tensorflow as tf
 
-from official.ops import resize
 from official.evaluator import inference
+from official.ops import mean_pixel
+from official.ops import resize
 
 IMAGE_SPEC = tf.TensorSpec([None, None, None, 3], tf.uint8, name='image')
 IMAGE_BYTES_SPEC = tf.TensorSpec([None], tf.string, name='image_bytes')
@@ -138,7 +139,7 @@ def serving_functions(model, eval_scales=(1.0,), add_flipped_images=False,
     pad_width = padded_size(width, model.output_stride, crop_width) - width
     padded = tf.pad(tf.cast(images, tf.float32),
                     [[0, 0], [0, pad_height], [0, pad_width], [0, 0]],
-                    constant_values=inference.MEAN_PIXEL)
+                    constant_values=mean_pixel.MEAN_PIXEL)
     outputs = inference.predict(model, padded, eval_scales,
                                 add_flipped_images)
     return {

@@ -1,8 +1,9 @@
 """The model as a gin experiment configures it.
 
-Gin binds `DeepLab.<argument>` in the experiment files; the binaries and the
-trainer build the model here, optionally at another output stride than the
-one it was trained at (`--eval_output_stride`).
+Gin binds `DeepLab.<argument>` in the experiment files (`num_classes`
+follows the experiment's dataset, see `official.experiment`); the binaries
+and the trainer build the model here, optionally at another output stride
+than the one it was trained at (`--eval_output_stride`).
 """
 
 import inspect
@@ -23,7 +24,7 @@ def model_config(output_stride=None):
 
   Raises:
     ValueError: if the experiment binds an argument `DeepLab` does not have,
-      or does not bind `DeepLab.num_classes`.
+      or gives it no class count.
   """
   parameters = inspect.signature(deeplab.DeepLab.__init__).parameters
   config = {name: parameter.default for name, parameter in parameters.items()
@@ -34,7 +35,9 @@ def model_config(output_stride=None):
     raise ValueError(f'Unknown gin parameter(s) DeepLab.{", DeepLab.".join(unknown)}.')
   config.update(bindings)
   if 'num_classes' not in config:
-    raise ValueError('The gin config binds no `DeepLab.num_classes`.')
+    raise ValueError('The gin config gives the model no class count: bind '
+                     'NUM_CLASSES (dataset_info.num_classes) or '
+                     'DeepLab.num_classes.')
   if output_stride and output_stride != config['output_stride']:
     config = deeplab.config_at_output_stride(config, output_stride)
   return config

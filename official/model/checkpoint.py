@@ -14,7 +14,6 @@ import dataclasses
 import os
 from typing import Tuple
 
-import keras
 import tensorflow as tf
 from tensorflow.core.protobuf import trackable_object_graph_pb2
 
@@ -44,58 +43,42 @@ class InitializationReport:
             f'{len(self.fresh)} fresh' + (f' ({fresh})' if fresh else ''))
 
 
-def _object_graph(reader):
-  graph = trackable_object_graph_pb2.TrackableObjectGraph()
-  graph.ParseFromString(reader.get_tensor('_CHECKPOINTABLE_OBJECT_GRAPH'))
-  return graph
-
-
-def _checkpoint_keys(model, graph):
-  """{id(variable): checkpoint key} of the model's variables in the graph.
-
-  Walks the checkpoint's object graph from its `model` node alongside the
-  model's own trackable children, so keys are found wherever the saver
-  filed them (an optimizer tracking the same variables moves their keys).
-  """
-  root_children = {child.local_name: child.node_id
-                   for child in graph.nodes[0].children}
-  if 'model' not in root_children:
-    raise ValueError('The checkpoint holds no `model`: it is not a checkpoint '
-                     'of a DeepLab training run or converter.')
-  view = tf.train.TrackableView(model)
-  keys = {}
-  queue = [(model, root_children['model'])]
-  visited = set()
-  while queue:
-    trackable, node_id = queue.pop()
-    if id(trackable) in visited:
-      continue
-    visited.add(id(trackable))
-    node = graph.nodes[node_id]
-    if isinstance(trackable, (tf.Variable, keras.Variable)):
-      for attribute in node.attributes:
-        if attribute.name == 'VARIABLE_VALUE':
-          keys[id(trackable)] = attribute.checkpoint_key
-      continue
-    saved_children = {child.local_name: child.node_id
-                      for child in node.children}
-    for name, child in view.children(trackable).items():
-      if name in saved_children:
-        queue.append((child, saved_children[name]))
-  return keys
-
-
-def _selected_variables(model, mode):
+def _selection(model, mode):
+  """What `mode` restores of `model`, standing in the model's place."""
   if mode == 'backbone':
-    return model.backbone.weights
+    return tf.train.Checkpoint(backbone=model.backbone)
   if mode == 'all_but_logits':
-    logits = {id(variable) for variable in model.logits.weights}
-    return [variable for variable in model.weights
-            if id(variable) not in logits]
+    children = tf.train.TrackableView(model).children(model)
+    return tf.train.Checkpoint(**{name: child
+                                  for name, child in children.items()
+                                  if child is not model.logits})
   if mode == 'all':
-    return model.weights
+    return model
   raise ValueError(f'Unknown initialization mode {mode!r}; choose one of '
                    f'{", ".join(MODES)}.')
+
+
+def _saved_shapes(selection, checkpoint_path):
+  """{id(variable): shape in the checkpoint} of the selected variables it holds.
+
+  `tf.train.CheckpointView.match` pairs the checkpoint's `model` with
+  `selection` by object path, as restoring does; the shapes are read under
+  the checkpoint keys of the matched nodes, wherever the saver filed them (an
+  optimizer tracking the same variables moves their keys).
+  """
+  view = tf.train.CheckpointView(checkpoint_path)
+  if 'model' not in view.children(0):
+    raise ValueError('The checkpoint holds no `model`: it is not a checkpoint '
+                     'of a DeepLab training run or converter.')
+  reader = tf.train.load_checkpoint(checkpoint_path)
+  graph = trackable_object_graph_pb2.TrackableObjectGraph()
+  graph.ParseFromString(reader.get_tensor('_CHECKPOINTABLE_OBJECT_GRAPH'))
+  shapes = reader.get_variable_to_shape_map()
+  matched = view.match(tf.train.Checkpoint(model=selection))
+  return {id(trackable): tuple(shapes[attribute.checkpoint_key])
+          for node_id, trackable in matched.items()
+          for attribute in graph.nodes[node_id].attributes
+          if attribute.name == 'VARIABLE_VALUE'}
 
 
 class ClassCountError(ValueError):
@@ -200,27 +183,20 @@ def initialize_from_checkpoint(model, checkpoint_path, mode='all'):
     >>> report.fresh
     ('deeplab/logits.semantic/kernel', 'deeplab/logits.semantic/bias')
   """
-  selected = _selected_variables(model, mode)
+  selection = _selection(model, mode)
   checkpoint_path = resolve_checkpoint(checkpoint_path)
-  reader = tf.train.load_checkpoint(checkpoint_path)
-  keys = _checkpoint_keys(model, _object_graph(reader))
-  shapes = reader.get_variable_to_shape_map()
-  logits_key = keys.get(id(model.logits.kernel))
-  if mode == 'all' and logits_key is not None and (
-      shapes[logits_key][-1] != model.num_classes):
-    raise ClassCountError(shapes[logits_key][-1], model.num_classes)
-  restored = set()
-  for variable in selected:
-    key = keys.get(id(variable))
-    if key is None:
-      continue
-    if tuple(shapes[key]) != tuple(variable.shape):
+  saved = _saved_shapes(selection, checkpoint_path)
+  logits_shape = saved.get(id(model.logits.kernel))
+  if logits_shape and logits_shape[-1] != model.num_classes:
+    raise ClassCountError(logits_shape[-1], model.num_classes)
+  for variable in model.weights:
+    shape = saved.get(id(variable))
+    if shape is not None and shape != tuple(variable.shape):
       raise ValueError(
           f'{variable.path} has shape {tuple(variable.shape)}, the '
-          f'checkpoint\'s {tuple(shapes[key])}: a different model '
-          'configuration.')
-    variable.assign(reader.get_tensor(key))
-    restored.add(id(variable))
+          f'checkpoint\'s {shape}: a different model configuration.')
+  # The variables the checkpoint lacks stay as initialised.
+  tf.train.Checkpoint(model=selection).read(checkpoint_path).expect_partial()
   return InitializationReport(
-      restored=tuple(v.path for v in model.weights if id(v) in restored),
-      fresh=tuple(v.path for v in model.weights if id(v) not in restored))
+      restored=tuple(v.path for v in model.weights if id(v) in saved),
+      fresh=tuple(v.path for v in model.weights if id(v) not in saved))

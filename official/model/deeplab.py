@@ -1,5 +1,9 @@
 """DeepLabv3+: backbone -> ASPP -> (decoder) -> logits (paper §3; reference §1-3)."""
 
+import functools
+import inspect
+import typing
+
 import keras
 import tensorflow as tf
 
@@ -11,38 +15,44 @@ from official.model import resnet
 from official.model import xception
 
 
-def _xception(depth):
-  def build(output_stride, multi_grid, depth_multiplier, sync_batch_norm):
-    del depth_multiplier  # MobileNet only.
-    return xception.xception(depth, output_stride, multi_grid, sync_batch_norm)
-  return build
+class Backbone(typing.NamedTuple):
+  """A backbone, by the original's `model_variant` name in `BACKBONES`.
+
+  `build(output_stride=, sync_batch_norm=, name=, **options)` returns a
+  `keras.Model` from float32 images in [0, 255] to {'features',
+  'low_level_4', 'low_level_8', 'low_level_16'}; `options` are the arguments
+  of that backbone alone (`multi_grid`, `depth_multiplier`), with its
+  defaults.
+  """
+  build: typing.Callable[..., keras.Model]
+  scope: str  # Its variables' scope in the original's checkpoints.
 
 
-def _resnet(depth):
-  def build(output_stride, multi_grid, depth_multiplier, sync_batch_norm):
-    del depth_multiplier  # MobileNet only.
-    return resnet.resnet_beta(depth, output_stride, multi_grid or (1, 2, 4),
-                              sync_batch_norm)
-  return build
-
-
-def _mobilenet_v2(output_stride, multi_grid, depth_multiplier,
-                  sync_batch_norm):
-  del multi_grid  # Xception and ResNet only.
-  return mobilenet_v2.mobilenet_v2(output_stride, depth_multiplier,
-                                   sync_batch_norm)
-
-
-# Names as the original's `model_variant`. Every backbone maps float32 images
-# in [0, 255] to {'features', 'low_level_4', 'low_level_8', 'low_level_16'}.
 BACKBONES = {
-    'xception_41': _xception(41),
-    'xception_65': _xception(65),
-    'xception_71': _xception(71),
-    'resnet_v1_50_beta': _resnet(50),
-    'resnet_v1_101_beta': _resnet(101),
-    'mobilenet_v2': _mobilenet_v2,
+    'xception_41': Backbone(functools.partial(xception.xception, 41),
+                            'xception_41'),
+    'xception_65': Backbone(functools.partial(xception.xception, 65),
+                            'xception_65'),
+    'xception_71': Backbone(functools.partial(xception.xception, 71),
+                            'xception_71'),
+    'resnet_v1_50_beta': Backbone(functools.partial(resnet.resnet_beta, 50),
+                                  'resnet_v1_50'),
+    'resnet_v1_101_beta': Backbone(functools.partial(resnet.resnet_beta, 101),
+                                   'resnet_v1_101'),
+    'mobilenet_v2': Backbone(mobilenet_v2.mobilenet_v2, 'MobilenetV2'),
 }
+
+
+def _build_backbone(name, output_stride, sync_batch_norm, **options):
+  """`BACKBONES[name]`'s model; an option it does not take is an error."""
+  backbone = BACKBONES[name]
+  unknown = sorted(set(options) -
+                   set(inspect.signature(backbone.build).parameters))
+  if unknown:
+    raise ValueError(f'Backbone {name!r} takes no {", ".join(unknown)}.')
+  return backbone.build(output_stride=output_stride,
+                        sync_batch_norm=sync_batch_norm, name=backbone.scope,
+                        **options)
 
 
 @keras.saving.register_keras_serializable(package='deeplab')
@@ -60,8 +70,9 @@ class DeepLab(keras.Model):
     output_stride: input size / final feature map size: 8, 16 or 32.
     atrous_rates: rates of the ASPP's 3x3 branches at this output stride
       (6, 12, 18 at 16; 12, 24, 36 at 8); empty for none (MobileNetV2 zoo).
-    multi_grid: atrous multipliers inside the last block (Xception, ResNet).
-    depth_multiplier: MobileNetV2 width.
+    multi_grid: atrous multipliers inside the last block (Xception, ResNet);
+      None for the backbone's own ((1, 1, 1) Xception, (1, 2, 4) ResNet).
+    depth_multiplier: MobileNetV2 width; None for its own (1.0).
     aspp_filters: channels of every ASPP branch and of its projection.
     use_image_pooling: add the image-level branch to ASPP.
     aspp_separable: depthwise-separable ASPP branches ("SC" in the paper).
@@ -89,7 +100,7 @@ class DeepLab(keras.Model):
                output_stride=16,
                atrous_rates=(6, 12, 18),
                multi_grid=None,
-               depth_multiplier=1.0,
+               depth_multiplier=None,
                aspp_filters=256,
                use_image_pooling=True,
                aspp_separable=True,
@@ -102,6 +113,7 @@ class DeepLab(keras.Model):
                sync_batch_norm=False,
                head_bn_momentum=0.9997,
                **kwargs):
+    arguments = _constructor_arguments(locals())
     kwargs.setdefault('name', 'deeplab')
     super().__init__(**kwargs)
     if backbone not in BACKBONES:
@@ -113,26 +125,19 @@ class DeepLab(keras.Model):
       raise ValueError(
           f'decoder_output_stride must be 4, 8 or 16 and below output_stride '
           f'{output_stride}, got {decoder_output_stride}.')
-    self.num_classes = num_classes
-    self.backbone_name = backbone
-    self.output_stride = output_stride
-    self.atrous_rates = tuple(atrous_rates or ())
-    self.multi_grid = tuple(multi_grid) if multi_grid else None
-    self.depth_multiplier = depth_multiplier
-    self.aspp_filters = aspp_filters
-    self.use_image_pooling = use_image_pooling
-    self.aspp_separable = aspp_separable
-    self.decoder_output_stride = decoder_output_stride
-    self.decoder_separable = decoder_separable
-    self.low_level_filters = low_level_filters
-    self.decoder_filters = decoder_filters
-    self.dropout_rate = dropout_rate
-    self.fine_tune_batch_norm = fine_tune_batch_norm
-    self.sync_batch_norm = sync_batch_norm
-    self.head_bn_momentum = head_bn_momentum
+    # The constructor arguments, as `get_config` returns them and as
+    # attributes read them (`model.num_classes`; the backbone's name is
+    # `backbone_name`, `backbone` being the layer).
+    self._arguments = dict(
+        arguments, atrous_rates=tuple(atrous_rates or ()),
+        multi_grid=tuple(multi_grid) if multi_grid else None)
 
-    self.backbone = BACKBONES[backbone](output_stride, self.multi_grid,
-                                        depth_multiplier, sync_batch_norm)
+    # Backbone options left None take the backbone's own defaults.
+    options = {name: self._arguments[name]
+               for name in ('multi_grid', 'depth_multiplier')
+               if self._arguments[name] is not None}
+    self.backbone = _build_backbone(backbone, output_stride, sync_batch_norm,
+                                    **options)
     self.aspp = aspp_lib.ASPP(
         aspp_filters, self.atrous_rates, use_image_pooling=use_image_pooling,
         separable=aspp_separable, sync_batch_norm=sync_batch_norm,
@@ -188,27 +193,29 @@ class DeepLab(keras.Model):
             if isinstance(layer, keras.layers.Conv2D)]
 
   def get_config(self):
-    config = super().get_config()
-    config.update({
-        'num_classes': self.num_classes,
-        'backbone': self.backbone_name,
-        'output_stride': self.output_stride,
-        'atrous_rates': self.atrous_rates,
-        'multi_grid': self.multi_grid,
-        'depth_multiplier': self.depth_multiplier,
-        'aspp_filters': self.aspp_filters,
-        'use_image_pooling': self.use_image_pooling,
-        'aspp_separable': self.aspp_separable,
-        'decoder_output_stride': self.decoder_output_stride,
-        'decoder_separable': self.decoder_separable,
-        'low_level_filters': self.low_level_filters,
-        'decoder_filters': self.decoder_filters,
-        'dropout_rate': self.dropout_rate,
-        'fine_tune_batch_norm': self.fine_tune_batch_norm,
-        'sync_batch_norm': self.sync_batch_norm,
-        'head_bn_momentum': self.head_bn_momentum,
-    })
-    return config
+    return dict(super().get_config(), **self._arguments)
+
+  def __getattr__(self, name):
+    # Only reached when no attribute has this name.
+    arguments = self.__dict__.get('_arguments', {})
+    if name in arguments:
+      return arguments[name]
+    raise AttributeError(
+        f'{type(self).__name__!r} object has no attribute {name!r}')
+
+  @property
+  def backbone_name(self):
+    """The `BACKBONES` key of the backbone."""
+    return self._arguments['backbone']
+
+
+def _constructor_arguments(local_variables):
+  """`DeepLab.__init__`'s named arguments, from its `locals()`."""
+  parameters = inspect.signature(DeepLab.__init__).parameters.values()
+  return {parameter.name: local_variables[parameter.name]
+          for parameter in parameters
+          if parameter.name != 'self' and parameter.kind is not
+          inspect.Parameter.VAR_KEYWORD}
 
 
 def config_at_output_stride(config, output_stride):

@@ -88,13 +88,14 @@ class InvertedResidual(keras.layers.Layer):
 
 
 def mobilenet_v2(output_stride=16, depth_multiplier=1.0,
-                 sync_batch_norm=False):
+                 sync_batch_norm=False, name=None):
   """Builds MobileNetV2 through its last inverted residual (320 channels).
 
   Args:
     output_stride: 8, 16 or 32.
     depth_multiplier: scales every layer's depth, e.g. 0.5.
     sync_batch_norm: synchronise batch statistics across replicas.
+    name: the model's name (DeepLab gives its checkpoint scope).
 
   Returns:
     A `keras.Model` from float32 images in [0, 255] to a dict with 'features'
@@ -125,15 +126,15 @@ def mobilenet_v2(output_stride=16, depth_multiplier=1.0,
   outputs = {}
   for index, ((expansion, depth, _), (stride, rate)) in enumerate(
       zip(_INVERTED_RESIDUALS, schedule[1:])):
-    name = 'expanded_conv' + (f'_{index}' if index else '')
+    scope = 'expanded_conv' + (f'_{index}' if index else '')
     expansion_depth = (make_divisible(input_depth * expansion, 8)
                        if expansion > 1 else None)
     x, depthwise_output = InvertedResidual(
         expansion_depth, scaled(depth), stride=stride, rate=rate,
-        sync_batch_norm=sync_batch_norm, name=name)(x)
+        sync_batch_norm=sync_batch_norm, name=scope)(x)
     input_depth = scaled(depth)
     layer = index + 2
     if layer in taps:
       outputs[f'low_level_{taps[layer]}'] = depthwise_output
   outputs['features'] = x
-  return keras.Model(images, outputs, name='MobilenetV2')
+  return keras.Model(images, outputs, name=name)

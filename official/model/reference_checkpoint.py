@@ -28,6 +28,7 @@ import numpy as np
 import tensorflow as tf
 
 from official.model import conv_bn
+from official.model import deeplab
 
 _BATCH_NORM_VARIABLES = ('gamma', 'beta', 'moving_mean', 'moving_variance')
 
@@ -50,14 +51,8 @@ _CLASSIFIER_SCOPES = ('logits', 'Logits', 'Conv_1')
 _LISTED_NAMES = 6
 
 # The original's `model_variant` for a backbone scope, for error messages.
-_MODEL_VARIANTS = {
-    'xception_41': 'xception_41',
-    'xception_65': 'xception_65',
-    'xception_71': 'xception_71',
-    'resnet_v1_50': 'resnet_v1_50_beta',
-    'resnet_v1_101': 'resnet_v1_101_beta',
-    'MobilenetV2': 'mobilenet_v2',
-}
+_MODEL_VARIANTS = {backbone.scope: name
+                   for name, backbone in deeplab.BACKBONES.items()}
 
 
 def reference_variables(model):
@@ -216,64 +211,103 @@ def load_reference_checkpoint(model, path, backbone_only=False,
     >>> load_reference_checkpoint(model, 'xception_65/model.ckpt').fresh[:2]
     ['image_pooling/weights', 'image_pooling/BatchNorm/gamma']
   """
-  prefix = checkpoint_prefix(path)
-  try:
-    reader = tf.train.load_checkpoint(prefix)
-  except (tf.errors.OpError, ValueError) as error:
-    raise ValueError(f'{path}: not a readable checkpoint '
-                     f'({str(error).splitlines()[0]}).') from error
+  prefix, reader = _open_name_based(path)
   shapes = reader.get_variable_to_shape_map()
-  if '_CHECKPOINTABLE_OBJECT_GRAPH' in shapes:
-    raise ValueError(
-        f'{path} is an object-based (TF2) checkpoint, not one of the '
-        f'original DeepLab\'s name-based TF1 checkpoints; ours load directly '
-        f'with --checkpoint.')
-
-  training_state = {name for name in shapes
-                    if name in _TRAINING_STATE or
-                    (name.rpartition('/')[0] in shapes)}
+  training_state = _training_state(shapes)
   stored = {name: shape for name, shape in shapes.items()
             if name not in training_state}
   backbone = model.backbone.name
   _check_backbone(stored, backbone, model.backbone_name, path)
 
   expected = reference_variables(model)
-  backbone_only = backbone_only or not any(
-      _is_head(name) for name in stored)
-  if not backbone_only and any(
-      name.startswith('meta_architecture/') for name in stored):
+  backbone_only = backbone_only or not any(_is_head(name) for name in stored)
+  wanted = _wanted_variables(expected, stored, model.num_classes, path,
+                             backbone_only, skip_logits)
+  _check_names(wanted, expected, stored, path, model.backbone_name,
+               _ignored_scopes(backbone, backbone_only, skip_logits))
+  _check_shapes(wanted, expected, stored, path)
+
+  for name in wanted:
+    variable = expected[name]
+    variable.assign(np.asarray(reader.get_tensor(name), variable.dtype))
+  return Conversion(
+      path=prefix,
+      loaded=wanted,
+      num_values=sum(int(np.prod(stored[name], dtype=np.int64))
+                     for name in wanted),
+      skipped=sorted(set(stored) - set(wanted)),
+      training_state=sorted(training_state),
+      fresh=[name for name in expected if name not in wanted],
+      global_step=(int(reader.get_tensor('global_step'))
+                   if 'global_step' in shapes else None),
+      num_model_variables=len(expected))
+
+
+def _open_name_based(path):
+  """(prefix, reader) of the name-based checkpoint at `path`."""
+  prefix = checkpoint_prefix(path)
+  try:
+    reader = tf.train.load_checkpoint(prefix)
+  except (tf.errors.OpError, ValueError) as error:
+    raise ValueError(f'{path}: not a readable checkpoint '
+                     f'({str(error).splitlines()[0]}).') from error
+  if reader.has_tensor('_CHECKPOINTABLE_OBJECT_GRAPH'):
+    raise ValueError(
+        f'{path} is an object-based (TF2) checkpoint, not one of the '
+        f'original DeepLab\'s name-based TF1 checkpoints; ours load directly '
+        f'with --checkpoint.')
+  return prefix, reader
+
+
+def _training_state(shapes):
+  """Checkpoint names that are no model variable: counters and slots."""
+  return {name for name in shapes
+          if name in _TRAINING_STATE or name.rpartition('/')[0] in shapes}
+
+
+def _wanted_variables(expected, stored, num_classes, path, backbone_only,
+                      skip_logits):
+  """Reference names of the model variables to load, in model order."""
+  if backbone_only:
+    return [name for name in expected if not _is_head(name)]
+  if any(name.startswith('meta_architecture/') for name in stored):
     raise ValueError(
         f'{path} has a dense prediction cell head (meta_architecture/), '
         f'which our models do not build; load its backbone alone '
         f'(--backbone_only).')
+  if skip_logits:
+    return [name for name in expected if not name.startswith('logits/')]
+  _check_num_classes(stored, num_classes, path)
+  return list(expected)
+
+
+def _ignored_scopes(backbone, backbone_only, skip_logits):
+  """Scopes of checkpoint variables a partial load leaves out."""
   if backbone_only:
-    wanted = [name for name in expected if not _is_head(name)]
-  elif skip_logits:
-    wanted = [name for name in expected if not name.startswith('logits/')]
-  else:
-    _check_num_classes(stored, model.num_classes, path)
-    wanted = list(expected)
+    return _HEAD_SCOPES + tuple(f'{backbone}/{scope}/'
+                                for scope in _CLASSIFIER_SCOPES)
+  return ('logits/',) if skip_logits else ()
 
-  def ignorable(name):
-    if backbone_only:
-      return _is_head(name) or name.startswith(
-          tuple(f'{backbone}/{scope}/' for scope in _CLASSIFIER_SCOPES))
-    return skip_logits and name.startswith('logits/')
 
+def _check_names(wanted, expected, stored, path, model_variant, ignored):
+  """Raises unless the wanted and the checkpoint's variables pair up."""
   missing = [name for name in wanted if name not in stored]
   unexpected = sorted(name for name in stored
-                      if name not in expected and not ignorable(name))
-  if missing or unexpected:
-    parts = []
-    if missing:
-      parts.append(f'{len(missing)} model variable(s) not in the checkpoint: '
-                   f'{_listing(missing)}')
-    if unexpected:
-      parts.append(f'{len(unexpected)} checkpoint variable(s) not in the '
-                   f'model: {_listing(unexpected)}')
+                      if name not in expected and not name.startswith(ignored))
+  parts = []
+  if missing:
+    parts.append(f'{len(missing)} model variable(s) not in the checkpoint: '
+                 f'{_listing(missing)}')
+  if unexpected:
+    parts.append(f'{len(unexpected)} checkpoint variable(s) not in the '
+                 f'model: {_listing(unexpected)}')
+  if parts:
     raise ValueError(f'{path} does not match the configured model '
-                     f'({model.backbone_name}): {"; ".join(parts)}.')
+                     f'({model_variant}): {"; ".join(parts)}.')
 
+
+def _check_shapes(wanted, expected, stored, path):
+  """Raises for wanted variables of other shapes in the checkpoint."""
   mismatched = [f'{name} {stored[name]} vs {list(expected[name].shape)}'
                 for name in wanted
                 if list(stored[name]) != list(expected[name].shape)]
@@ -281,23 +315,6 @@ def load_reference_checkpoint(model, path, backbone_only=False,
     raise ValueError(f'{path}: {len(mismatched)} variable(s) of other shapes '
                      f'in the checkpoint than in the model (checkpoint vs '
                      f'model): {_listing(mismatched)}.')
-
-  num_values = 0
-  for name in wanted:
-    variable = expected[name]
-    variable.assign(np.asarray(reader.get_tensor(name), variable.dtype))
-    num_values += int(np.prod(stored[name], dtype=np.int64))
-  global_step = (int(reader.get_tensor('global_step'))
-                 if 'global_step' in shapes else None)
-  return Conversion(
-      path=prefix,
-      loaded=wanted,
-      num_values=num_values,
-      skipped=sorted(set(stored) - set(wanted)),
-      training_state=sorted(training_state),
-      fresh=[name for name in expected if name not in wanted],
-      global_step=global_step,
-      num_model_variables=len(expected))
 
 
 def _is_head(name):

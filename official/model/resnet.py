@@ -83,14 +83,16 @@ class Bottleneck(keras.layers.Layer):
 
 
 def resnet_beta(depth=101, output_stride=16, multi_grid=(1, 2, 4),
-                sync_batch_norm=False):
+                sync_batch_norm=False, name=None):
   """Builds `resnet_v1_{depth}_beta`: a three-conv 3x3 stem, then bottlenecks.
 
   Args:
     depth: 50 or 101.
     output_stride: a multiple of 4 the blocks can reach (8, 16 or 32).
-    multi_grid: atrous multipliers of the three units of block4.
+    multi_grid: atrous multipliers of the three units of block4 ((1, 2, 4),
+      the paper's best, by default).
     sync_batch_norm: synchronise batch statistics across replicas.
+    name: the model's name (DeepLab gives its checkpoint scope).
 
   Returns:
     A `keras.Model` from float32 images in [0, 255] to a dict with 'features'
@@ -107,7 +109,7 @@ def resnet_beta(depth=101, output_stride=16, multi_grid=(1, 2, 4),
   if output_stride % 4:
     raise ValueError(
         f'output_stride must be a multiple of 4, got {output_stride}.')
-  multi_grid = tuple(multi_grid or (1, 1, 1))
+  multi_grid = tuple(multi_grid)
   if len(multi_grid) != UNITS[depth][-1]:
     raise ValueError(f'multi_grid needs {UNITS[depth][-1]} rates, '
                      f'got {multi_grid}.')
@@ -141,4 +143,4 @@ def resnet_beta(depth=101, output_stride=16, multi_grid=(1, 2, 4),
     if scope in taps:
       outputs[f'low_level_{taps[scope]}'] = residual
   outputs['features'] = x
-  return keras.Model(images, outputs, name=f'resnet_v1_{depth}')
+  return keras.Model(images, outputs, name=name)

@@ -126,16 +126,17 @@ class XceptionModule(keras.layers.Layer):
     return config
 
 
-def xception(depth=65, output_stride=16, multi_grid=None,
-             sync_batch_norm=False):
+def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
+             sync_batch_norm=False, name=None):
   """Builds the modified aligned Xception as a functional model.
 
   Args:
     depth: 41, 65 or 71.
     output_stride: 8, 16 or 32 (any even stride the blocks can reach).
-    multi_grid: atrous multipliers of the three convs of `exit_flow/block2`;
-      None means (1, 1, 1), as in the paper.
+    multi_grid: atrous multipliers of the three convs of `exit_flow/block2`
+      ((1, 1, 1) in the paper).
     sync_batch_norm: synchronise batch statistics across replicas.
+    name: the model's name (DeepLab gives its checkpoint scope).
 
   Returns:
     A `keras.Model` from float32 images in [0, 255] to a dict with 'features'
@@ -151,7 +152,7 @@ def xception(depth=65, output_stride=16, multi_grid=None,
                      f'got {depth}.')
   if output_stride % 2:
     raise ValueError(f'output_stride must be even, got {output_stride}.')
-  multi_grid = tuple(multi_grid or (1, 1, 1))
+  multi_grid = tuple(multi_grid)
   blocks = BLOCKS[depth]
   unit_strides = [stride for _, _, _, num_units, stride, _ in blocks
                   for _ in range(num_units)]
@@ -185,4 +186,4 @@ def xception(depth=65, output_stride=16, multi_grid=None,
     if scope in taps:
       outputs[f'low_level_{taps[scope]}'] = low_level
   outputs['features'] = x
-  return keras.Model(images, outputs, name=f'xception_{depth}')
+  return keras.Model(images, outputs, name=name)

@@ -1,41 +1,21 @@
-"""TensorBoard scalars and images, written with core TensorFlow alone.
-
-`tf.summary.scalar` and `tf.summary.image` live in the tensorboard package,
-which a training machine need not have; these write the same records
-(`tf.summary.write` with the plugins' metadata), so TensorBoard shows them.
-"""
+"""TensorBoard output of training: scalars and coloured segmentation images."""
 
 import numpy as np
 import tensorflow as tf
-from tensorflow.core.framework import summary_pb2
 
 from official.data import colormap as colormap_lib
-
-_SCALAR_METADATA = summary_pb2.SummaryMetadata(
-    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name='scalars'),
-    data_class=summary_pb2.DATA_CLASS_SCALAR)
-_IMAGE_METADATA = summary_pb2.SummaryMetadata(
-    plugin_data=summary_pb2.SummaryMetadata.PluginData(plugin_name='images'),
-    data_class=summary_pb2.DATA_CLASS_BLOB_SEQUENCE)
 
 
 def write_scalars(scalars, step):
   """Writes {tag: number} to the default summary writer at `step`."""
   for tag, value in scalars.items():
-    tf.summary.write(tag, tf.constant(value, tf.float32), step=step,
-                     metadata=_SCALAR_METADATA)
+    tf.summary.scalar(tag, value, step=step)
 
 
-def write_images(tag, images, step):
-  """Writes uint8 images [N, H, W, 3] as one TensorBoard image summary.
-
-  The image plugin's format: [width, height, PNG, PNG, ...] as strings.
-  """
-  images = np.asarray(images, np.uint8)
-  height, width = images.shape[1:3]
-  encoded = [tf.io.encode_png(image) for image in images]
-  tensor = tf.stack([tf.as_string(width), tf.as_string(height)] + encoded)
-  tf.summary.write(tag, tensor, step=step, metadata=_IMAGE_METADATA)
+def write_images(tag, images, step, max_images=3):
+  """Writes up to `max_images` uint8 images [N, H, W, 3] under `tag`."""
+  tf.summary.image(tag, np.asarray(images, np.uint8), step=step,
+                   max_outputs=max_images)
 
 
 def colorize(labels, colormap='pascal'):

@@ -5,8 +5,7 @@ import sys
 import tensorflow as tf
 
 from official import cli
-from tests import tiny_run
-from tests.trainer import tiny_model
+from tests import fixtures
 
 
 class TrainStepTest(tf.test.TestCase):
@@ -14,10 +13,10 @@ class TrainStepTest(tf.test.TestCase):
   def test_prints_the_step_time_and_memory_as_json(self):
     result = subprocess.run(
         [sys.executable, '-m', 'benchmarks.train_step',
-         f'--gin_file={tiny_run.QUICKSTART}', '--batch_size=2',
+         f'--gin_file={fixtures.QUICKSTART}', '--batch_size=2',
          '--crop_size=33', '--steps=2', '--warmup_steps=0'] +
         [f'--gin_bindings={binding}'
-         for binding in tiny_model.TINY_MODEL_BINDINGS],
+         for binding in fixtures.TINY_MODEL_BINDINGS],
         cwd=cli.REPO_ROOT, capture_output=True, text=True, timeout=300)
     self.assertEqual(result.returncode, 0, result.stderr)
     lines = result.stdout.strip().splitlines()

@@ -7,7 +7,7 @@ import tensorflow as tf
 from official.data import cityscapes
 from official.data import image_files
 from official.data import tfrecord
-from tests.data import toy_data
+from tests import fixtures
 
 _LABEL_ID_TO_TRAIN_ID = {7: 0, 8: 1, 11: 2, 12: 3, 13: 4, 17: 5, 19: 6, 20: 7,
                          21: 8, 22: 9, 23: 10, 24: 11, 25: 12, 26: 13, 27: 14,
@@ -31,7 +31,7 @@ class CityscapesTest(tf.test.TestCase):
                        _LABEL_ID_TO_TRAIN_ID.get(label_id, 255), label_id)
 
   def test_samples(self):
-    root, counts = toy_data.cityscapes_root()
+    root, counts = fixtures.cityscapes_root()
     for split in cityscapes.SPLITS:
       samples = cityscapes.samples(root, split)
       self.assertLen(samples, counts[split])
@@ -44,10 +44,10 @@ class CityscapesTest(tf.test.TestCase):
           self.assertTrue(os.path.isfile(sample.label_path))
 
   def test_converted_labels_are_train_ids(self):
-    root, counts = toy_data.cityscapes_root()
+    root, counts = fixtures.cityscapes_root()
     samples = {sample.filename: sample
                for sample in cityscapes.samples(root, 'train')}
-    files = tfrecord.split_files(toy_data.cityscapes_tfrecords(), 'train')
+    files = tfrecord.split_files(fixtures.cityscapes_tfrecords(), 'train')
     num_examples = 0
     for record in tf.data.TFRecordDataset(files):
       features = tfrecord.parse_example(record)
@@ -64,14 +64,14 @@ class CityscapesTest(tf.test.TestCase):
     self.assertEqual(num_examples, counts['train'])
 
   def test_test_split_has_no_labels(self):
-    files = tfrecord.split_files(toy_data.cityscapes_tfrecords(), 'test')
+    files = tfrecord.split_files(fixtures.cityscapes_tfrecords(), 'test')
     for record in tf.data.TFRecordDataset(files):
       features = tfrecord.parse_example(record)
       self.assertEqual(
           features['image/segmentation/class/encoded'].numpy(), b'')
 
   def test_rejects_values_that_are_no_label_id(self):
-    path = os.path.join(toy_data.temporary_dir(), 'x_gtFine_labelIds.png')
+    path = os.path.join(fixtures.temporary_dir(), 'x_gtFine_labelIds.png')
     Image.fromarray(np.array([[7, 34]], np.uint8)).save(path)
     with self.assertRaisesRegex(image_files.BadSampleError,
                                 f'^{path}: mask values 34'):

@@ -10,7 +10,7 @@ from official.data import conversion
 from official.data import image_files
 from official.data import toy
 from official.data import voc
-from tests.data import toy_data
+from tests import fixtures
 
 
 def _corrupt_bytes(path):
@@ -56,7 +56,7 @@ class WriteSplitTest(tf.test.TestCase, parameterized.TestCase):
 
   def setUp(self):
     super().setUp()
-    self.root = toy_data.temporary_dir()
+    self.root = fixtures.temporary_dir()
     toy.write_voc(self.root, num_images=10, seed=1)
     self.voc_dir = voc.find_voc2012(self.root)
     self.samples = voc.samples(self.voc_dir, 'train')
@@ -136,7 +136,7 @@ class WriteSplitTest(tf.test.TestCase, parameterized.TestCase):
 class ImageFilesTest(tf.test.TestCase):
 
   def test_palette_mask_gives_indices_not_colours(self):
-    path = os.path.join(toy_data.temporary_dir(), 'mask.png')
+    path = os.path.join(fixtures.temporary_dir(), 'mask.png')
     indices = np.array([[0, 1, 2], [15, 20, 255]], np.uint8)
     mask = Image.fromarray(indices)
     mask.putpalette([value for index in range(256)

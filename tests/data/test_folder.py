@@ -8,7 +8,7 @@ import tensorflow as tf
 from official.data import catalog
 from official.data import folder
 from official.data import pipeline
-from tests.data import toy_data
+from tests import fixtures
 
 
 def _write_folder(root, palette=False):
@@ -32,7 +32,7 @@ class FolderSourceTest(tf.test.TestCase):
 
   def setUp(self):
     super().setUp()
-    self.root = toy_data.temporary_dir()
+    self.root = fixtures.temporary_dir()
     _write_folder(self.root)
 
   def _source(self, **kwargs):
@@ -53,7 +53,7 @@ class FolderSourceTest(tf.test.TestCase):
       self.assertAllEqual(batch['height'], [12])
 
   def test_palette_masks_give_indices(self):
-    root = toy_data.temporary_dir()
+    root = fixtures.temporary_dir()
     _write_folder(root, palette=True)
     source = folder.FolderSource(os.path.join(root, 'images'),
                                  os.path.join(root, 'masks'), num_classes=3)

@@ -10,7 +10,7 @@ from official.data import decoding
 from official.data import image_files
 from official.data import pipeline
 from official.data import tfrecord
-from tests.data import toy_data
+from tests import fixtures
 
 _CLASS_STEP = 40  # Red channel of class c: 40 * c + 20.
 
@@ -74,7 +74,7 @@ def _batch(dataset):
 class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_element_spec(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'train_aug')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'train_aug')
     dataset = pipeline.train_dataset(source, batch_size=3, crop_size=(49, 65),
                                      seed=0)
     self.assertEqual(dataset.element_spec, {
@@ -219,7 +219,7 @@ class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEqual(set(rows.tolist()), {8, 16, 24, 32})
 
   def test_deterministic_mode_repeats_batches(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'train_aug')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'train_aug')
 
     def batches(seed):
       dataset = pipeline.train_dataset(source, batch_size=4,
@@ -232,12 +232,12 @@ class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
     self.assertNotAllClose(first, other)
 
   def test_deterministic_needs_seed(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'train')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'train')
     with self.assertRaisesRegex(ValueError, 'seed'):
       pipeline.train_dataset(source, batch_size=2, deterministic=True)
 
   def test_per_replica_batch_under_input_context(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'train')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'train')
     context = tf.distribute.InputContext(
         num_input_pipelines=2, input_pipeline_id=1, num_replicas_in_sync=4)
     dataset = pipeline.train_dataset(source, batch_size=8, crop_size=(17, 17),
@@ -245,11 +245,8 @@ class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEqual(dataset.element_spec['image'].shape, [2, 17, 17, 3])
 
   def test_mirrored_strategy(self):
-    devices = tf.config.list_logical_devices('CPU')
-    if len(devices) < 2:
-      self.skipTest('Needs two logical CPUs.')
-    strategy = tf.distribute.MirroredStrategy([d.name for d in devices[:2]])
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'train')
+    strategy = fixtures.two_cpu_strategy(self)
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'train')
     distributed = strategy.distribute_datasets_from_function(
         lambda context: pipeline.train_dataset(
             source, batch_size=6, crop_size=(17, 17), seed=0,
@@ -263,7 +260,7 @@ class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
   def test_gin_configured_sources(self):
     with gin.unlock_config():
       gin.parse_config(f"""
-          TFRecordSource.data_dir = '{toy_data.voc_tfrecords()}'
+          TFRecordSource.data_dir = '{fixtures.voc_tfrecords()}'
           train/TFRecordSource.split = 'train_aug'
           eval/TFRecordSource.split = 'val'
           train_dataset.source = @train/TFRecordSource()
@@ -278,7 +275,7 @@ class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
     finally:
       gin.clear_config()
     self.assertEqual(train.element_spec['image'].shape, [4, 33, 33, 3])
-    _, counts = toy_data.voc_root()
+    _, counts = fixtures.voc_root()
     self.assertEqual(sum(1 for _ in evaluation), counts['val'])
 
   def test_source_without_methods(self):
@@ -289,7 +286,7 @@ class TrainDatasetTest(tf.test.TestCase, parameterized.TestCase):
 class EvalDatasetTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_element_spec_and_padding_to_crop(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'val')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'val')
     dataset = pipeline.eval_dataset(source, batch_size=2,
                                     crop_size=(129, 129))
     self.assertEqual(dataset.element_spec, {
@@ -298,7 +295,7 @@ class EvalDatasetTest(tf.test.TestCase, parameterized.TestCase):
         'height': tf.TensorSpec([None], tf.int32),
         'width': tf.TensorSpec([None], tf.int32),
         'filename': tf.TensorSpec([None], tf.string)})
-    _, counts = toy_data.voc_root()
+    _, counts = fixtures.voc_root()
     num_images, filenames = 0, set()
     for batch in dataset:
       for image, label, height, width in zip(
@@ -354,7 +351,7 @@ class EvalDatasetTest(tf.test.TestCase, parameterized.TestCase):
     self.assertEqual((batch['label'] == 255).sum(), 30 * 5)
 
   def test_unlabelled_split_is_all_ignored(self):
-    source = tfrecord.TFRecordSource(toy_data.cityscapes_tfrecords(), 'test')
+    source = tfrecord.TFRecordSource(fixtures.cityscapes_tfrecords(), 'test')
     batch = _batch(pipeline.eval_dataset(source, crop_size=(97, 193)))
     self.assertAllEqual(np.unique(batch['label']), [255])
 
@@ -366,7 +363,7 @@ class EvalDatasetTest(tf.test.TestCase, parameterized.TestCase):
       next(iter(pipeline.eval_dataset(source)))
 
   def test_sharding_splits_the_images(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'val')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'val')
     filenames = []
     for pipeline_id in range(2):
       context = tf.distribute.InputContext(2, pipeline_id, 2)
@@ -377,7 +374,7 @@ class EvalDatasetTest(tf.test.TestCase, parameterized.TestCase):
                for name in batch['filename'].numpy().tolist()]
       self.assertNotEmpty(names)
       filenames.append(set(names))
-    _, counts = toy_data.voc_root()
+    _, counts = fixtures.voc_root()
     self.assertEmpty(filenames[0] & filenames[1])
     self.assertLen(filenames[0] | filenames[1], counts['val'])
 

@@ -7,7 +7,7 @@ from official.data import pipeline
 from official.data import tfds_source
 from official.data import tfrecord
 from official.data import voc
-from tests.data import toy_data
+from tests import fixtures
 
 
 class TFDSSourceTest(tf.test.TestCase):
@@ -15,8 +15,8 @@ class TFDSSourceTest(tf.test.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    root, cls.counts = toy_data.voc_root()
-    cls.data_dir = toy_data.temporary_dir()
+    root, cls.counts = fixtures.voc_root()
+    cls.data_dir = fixtures.temporary_dir()
     cls.source = tfds_source.TFDSSource(
         'voc_segmentation', 'val', data_dir=cls.data_dir, manual_dir=root)
 
@@ -32,7 +32,7 @@ class TFDSSourceTest(tf.test.TestCase):
 
     from_tfds = by_filename(self.source)
     from_tfrecords = by_filename(
-        tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'val'))
+        tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'val'))
     self.assertCountEqual(from_tfds, from_tfrecords)
     for name, batch in from_tfds.items():
       for key in ('image', 'label', 'height', 'width'):

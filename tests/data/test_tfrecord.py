@@ -5,7 +5,7 @@ import tensorflow as tf
 
 from official.data import image_files
 from official.data import tfrecord
-from tests.data import toy_data
+from tests import fixtures
 
 
 class TFRecordTest(tf.test.TestCase):
@@ -42,10 +42,10 @@ class TFRecordTest(tf.test.TestCase):
 
   def test_missing_split(self):
     with self.assertRaisesRegex(FileNotFoundError, 'test-\\*'):
-      tfrecord.split_files(toy_data.voc_tfrecords(), 'test')
+      tfrecord.split_files(fixtures.voc_tfrecords(), 'test')
 
   def test_source_decodes(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'val')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'val')
     element = source.decode(next(iter(source.records())))
     self.assertEqual(element['image'].dtype, tf.uint8)
     self.assertEqual(element['image'].shape[-1], 3)
@@ -58,7 +58,7 @@ class TFRecordTest(tf.test.TestCase):
             for r in records]
 
   def test_sharding_by_file(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'train_aug')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'train_aug')
     self.assertLen(source.files, 2)
     everything = self._filenames(source, None)
     shards = [self._filenames(source, tf.distribute.InputContext(2, i, 2))
@@ -71,7 +71,7 @@ class TFRecordTest(tf.test.TestCase):
          for r in first_file])
 
   def test_sharding_by_record_when_files_are_few(self):
-    source = tfrecord.TFRecordSource(toy_data.voc_tfrecords(), 'val')
+    source = tfrecord.TFRecordSource(fixtures.voc_tfrecords(), 'val')
     everything = self._filenames(source, None)
     shards = [self._filenames(source, tf.distribute.InputContext(3, i, 3))
               for i in range(3)]
@@ -80,7 +80,7 @@ class TFRecordTest(tf.test.TestCase):
       self.assertNotEmpty(shard)
 
   def test_reads_files_of_the_original_name_pattern(self):
-    data_dir = toy_data.voc_tfrecords()
+    data_dir = fixtures.voc_tfrecords()
     self.assertEqual(
         [os.path.basename(path) for path in tfrecord.split_files(data_dir,
                                                                  'val')],

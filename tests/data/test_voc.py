@@ -11,12 +11,12 @@ from official.data import image_files
 from official.data import tfrecord
 from official.data import toy
 from official.data import voc
-from tests.data import toy_data
+from tests import fixtures
 
 
 def _examples(split):
   """{filename: parsed example} of a converted toy split."""
-  files = tfrecord.split_files(toy_data.voc_tfrecords(), split)
+  files = tfrecord.split_files(fixtures.voc_tfrecords(), split)
   examples = {}
   for record in tf.data.TFRecordDataset(files):
     features = tfrecord.parse_example(record)
@@ -56,13 +56,13 @@ class VocTest(tf.test.TestCase):
     self.assertEmpty(set(ids) & set(voc_val))
 
   def test_toy_split_sizes(self):
-    _, counts = toy_data.voc_root()
+    _, counts = fixtures.voc_root()
     for split in ('train', 'val', 'trainval', 'train_aug'):
       self.assertLen(_examples(split), counts[split], msg=split)
     self.assertEqual(counts['train_aug'], 16)
 
   def test_find_roots(self):
-    root, _ = toy_data.voc_root()
+    root, _ = fixtures.voc_root()
     voc_dir = os.path.join(root, 'VOCdevkit', 'VOC2012')
     for given in (root, os.path.join(root, 'VOCdevkit'), voc_dir):
       self.assertEqual(voc.find_voc2012(given), voc_dir)
@@ -73,7 +73,7 @@ class VocTest(tf.test.TestCase):
       voc.find_voc2012('/nowhere')
 
   def test_train_aug_labels_come_from_voc_then_sbd(self):
-    root, _ = toy_data.voc_root()
+    root, _ = fixtures.voc_root()
     voc_dir, sbd_dir = voc.find_voc2012(root), voc.find_sbd(root)
     voc_ids = voc.voc_split_ids(voc_dir)
     examples = _examples('train_aug')
@@ -92,7 +92,7 @@ class VocTest(tf.test.TestCase):
     self.assertEmpty(set(examples) & set(voc_ids['val']))
 
   def test_example_holds_the_original_jpeg(self):
-    root, _ = toy_data.voc_root()
+    root, _ = fixtures.voc_root()
     voc_dir = voc.find_voc2012(root)
     for image_id, features in _examples('val').items():
       with open(os.path.join(voc_dir, 'JPEGImages', f'{image_id}.jpg'),
@@ -104,21 +104,21 @@ class VocTest(tf.test.TestCase):
                        image.shape[:2].as_list())
 
   def test_corrupt_sbd_mat_names_the_file(self):
-    path = os.path.join(toy_data.temporary_dir(), '2008_000001.mat')
+    path = os.path.join(fixtures.temporary_dir(), '2008_000001.mat')
     with open(path, 'wb') as f:
       f.write(b'MATLAB but not really')
     with self.assertRaisesRegex(image_files.BadSampleError, f'^{path}: '):
       voc.load_label(path)
 
   def test_sbd_mat_without_segmentation(self):
-    path = os.path.join(toy_data.temporary_dir(), 'other.mat')
+    path = os.path.join(fixtures.temporary_dir(), 'other.mat')
     scipy.io.savemat(path, {'GTinst': {'Segmentation': np.zeros((2, 2))}})
     with self.assertRaisesRegex(image_files.BadSampleError,
                                 'GTcls.Segmentation'):
       voc.load_label(path)
 
   def test_split_list_naming_a_missing_image(self):
-    root = toy_data.temporary_dir()
+    root = fixtures.temporary_dir()
     toy.write_voc(root, num_images=5, seed=0)
     voc_dir = voc.find_voc2012(root)
     with open(os.path.join(voc_dir, 'ImageSets', 'Segmentation', 'val.txt'),
@@ -131,7 +131,7 @@ class VocTest(tf.test.TestCase):
                              stream=io.StringIO())
 
   def test_unknown_split(self):
-    root, _ = toy_data.voc_root()
+    root, _ = fixtures.voc_root()
     with self.assertRaisesRegex(ValueError, 'Unknown VOC split'):
       voc.samples(voc.find_voc2012(root), 'test')
     with self.assertRaisesRegex(ValueError, '--sbd_root'):

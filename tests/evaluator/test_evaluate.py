@@ -6,7 +6,7 @@ import numpy as np
 import tensorflow as tf
 
 from official.evaluator import evaluate
-from tests.evaluator import stand_in_model
+from tests import fixtures
 
 _CLASS_NAMES = ('background', 'cat', 'dog', 'bird')
 _EVAL_SIZE = 9
@@ -25,7 +25,7 @@ def _oracle_model():
                          len(_CLASS_NAMES) - 1)
     return 10.0 * tf.one_hot(classes, len(_CLASS_NAMES))
 
-  return stand_in_model.StandInModel(head_fn, 1)
+  return fixtures.StandInModel(head_fn, 1)
 
 
 def _split():
@@ -108,7 +108,7 @@ class EvaluateTest(tf.test.TestCase, parameterized.TestCase):
         str(evaluate.evaluate(model, _dataset(elements, 3), _CLASS_NAMES)))
 
   def test_mirrored_strategy(self):
-    strategy = stand_in_model.mirrored_strategy(self)
+    strategy = fixtures.two_cpu_strategy(self)
     with strategy.scope():
       model = _oracle_model()
     elements, valid = _split()

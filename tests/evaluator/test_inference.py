@@ -3,7 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from official.evaluator import inference
-from tests.evaluator import stand_in_model
+from tests import fixtures
 
 _NUM_CLASSES = 3
 # A fixed 1x1 "conv" from RGB to classes, small so that softmaxes stay soft.
@@ -19,7 +19,7 @@ def _images(height, width, batch_size=2, seed=1):
 
 def _subsampling_model(stride):
   """Head = 1x1 conv on every stride-th pixel: ceil(H / stride) rows."""
-  return stand_in_model.StandInModel(
+  return fixtures.StandInModel(
       lambda images: images[:, ::stride, ::stride] @ _KERNEL + _BIAS, stride)
 
 
@@ -40,12 +40,12 @@ def _mirror_symmetric_model():
     features += tf.reduce_mean(features, [1, 2], keepdims=True)
     return features[:, ::4, ::4] @ projection
 
-  return stand_in_model.StandInModel(head_fn, 4)
+  return fixtures.StandInModel(head_fn, 4)
 
 
 def _pointwise_model():
   """Logits at each pixel depend on that pixel only."""
-  return stand_in_model.StandInModel(
+  return fixtures.StandInModel(
       lambda images: images @ _KERNEL + _BIAS, 1)
 
 
@@ -59,12 +59,12 @@ def _window_position_model():
     positions = tf.stack([rows + 0 * columns, 0 * rows + columns], -1) / 10
     return tf.tile(positions[tf.newaxis], [shape[0], 1, 1, 1])
 
-  return stand_in_model.StandInModel(head_fn, 1)
+  return fixtures.StandInModel(head_fn, 1)
 
 
 def _global_mean_model():
   """Logits see the mean of the whole input, padding included."""
-  return stand_in_model.StandInModel(
+  return fixtures.StandInModel(
       lambda images: (images + tf.reduce_mean(images, [1, 2], keepdims=True))
       @ _KERNEL, 1)
 

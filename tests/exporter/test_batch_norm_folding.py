@@ -5,8 +5,7 @@ import tensorflow as tf
 
 from official.exporter import batch_norm_folding
 from official.model import conv_bn
-from tests.exporter import trained_weights
-from tests.trainer import tiny_model
+from tests import fixtures
 
 
 def _set_batch_norm(layer, gamma, beta, mean, variance):
@@ -70,7 +69,7 @@ class FoldInPlaceTest(tf.test.TestCase, parameterized.TestCase):
     layer = make_layer()
     images = _images()
     layer(images)
-    trained_weights.randomize_batch_norm(layer)
+    fixtures.randomize_batch_norm(layer)
     expected = layer(images, training=False)
     batch_norm_folding.fold_batch_norm_in_place(layer)
     self.assertEmpty(_batch_norms(layer))
@@ -92,7 +91,7 @@ class FoldBatchNormTest(tf.test.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.model = trained_weights.trained_like(tiny_model.tiny_model(3))
+    cls.model = fixtures.trained_like(fixtures.tiny_model(3))
     cls.images = tf.random.stateless_uniform([2, 33, 49, 3], [1, 2], 0, 255)
     cls.expected = cls.model(cls.images, training=False)
     cls.folded = batch_norm_folding.fold_batch_norm(cls.model)

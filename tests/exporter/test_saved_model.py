@@ -13,8 +13,7 @@ import tensorflow as tf
 from official.exporter import saved_model
 from official.exporter import serving
 from official.model import madds
-from tests.exporter import trained_weights
-from tests.trainer import tiny_model
+from tests import fixtures
 
 _CLASS_NAMES = ('background', 'left', 'right')
 # (signature, input name) of the bad-input cases.
@@ -55,7 +54,7 @@ class SavedModelTest(tf.test.TestCase, parameterized.TestCase):
   @classmethod
   def setUpClass(cls):
     super().setUpClass()
-    cls.model = trained_weights.trained_like(tiny_model.tiny_model(3))
+    cls.model = fixtures.trained_like(fixtures.tiny_model(3))
     cls.export_dir = tempfile.mkdtemp(prefix='deeplab_export_test_')
     cls.info = saved_model.export_saved_model(
         cls.model, cls.export_dir, _CLASS_NAMES, crop_size=(49, 65),

@@ -1,5 +1,3 @@
-import functools
-
 from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
@@ -8,10 +6,15 @@ from official.model import conv_bn
 from official.model import mobilenet_v2
 from official.model import resnet
 from official.model import xception
+from tests import fixtures
 
 
-# Xception-65 takes seconds to build: share one per output stride.
-_xception_65 = functools.lru_cache(lambda stride: xception.xception(65, stride))
+def _xception_65(output_stride):
+  """The backbone of the shared full-size DeepLab at `output_stride`."""
+  if output_stride == 16:
+    return fixtures.xception_65().backbone
+  return fixtures.xception_65(output_stride=output_stride,
+                              atrous_rates=(12, 24, 36)).backbone
 
 
 def _ceil_div(size, stride):

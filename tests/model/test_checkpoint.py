@@ -9,7 +9,7 @@ import numpy as np
 import tensorflow as tf
 
 from official.model import checkpoint
-from tests.trainer import tiny_model
+from tests import fixtures
 
 
 def _save_training_checkpoint(directory, model):
@@ -32,7 +32,7 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
   def setUpClass(cls):
     super().setUpClass()
     keras.utils.set_random_seed(1)
-    cls.source = tiny_model.tiny_model()
+    cls.source = fixtures.tiny_model()
     temporary = tempfile.mkdtemp()
     cls.addClassCleanup(shutil.rmtree, temporary)
     cls.directory = os.path.join(temporary, 'source')
@@ -40,7 +40,7 @@ class InitializeFromCheckpointTest(tf.test.TestCase, parameterized.TestCase):
 
   def _fresh_model(self, num_classes=4):
     keras.utils.set_random_seed(2)
-    return tiny_model.tiny_model(num_classes)
+    return fixtures.tiny_model(num_classes)
 
   def _logits_paths(self, model):
     return {v.path for v in model.logits.weights}
@@ -123,7 +123,7 @@ class RestoreModelTest(tf.test.TestCase, parameterized.TestCase):
   def setUpClass(cls):
     super().setUpClass()
     keras.utils.set_random_seed(3)
-    cls.source = tiny_model.tiny_model()
+    cls.source = fixtures.tiny_model()
     temporary = tempfile.mkdtemp()
     cls.addClassCleanup(shutil.rmtree, temporary)
     cls.path = tf.train.CheckpointManager(
@@ -131,7 +131,7 @@ class RestoreModelTest(tf.test.TestCase, parameterized.TestCase):
             checkpoint_number=40)
 
   def _configure(self, *bindings):
-    gin.parse_config(tiny_model.TINY_MODEL_BINDINGS +
+    gin.parse_config(fixtures.TINY_MODEL_BINDINGS +
                      ['DeepLab.num_classes = 4'] + list(bindings))
     self.addCleanup(gin.clear_config)
 

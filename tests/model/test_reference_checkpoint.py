@@ -1,6 +1,5 @@
 import functools
 import os
-import tempfile
 
 from absl.testing import parameterized
 import gin
@@ -11,6 +10,7 @@ from official import cli
 from official.model import reference_checkpoint
 from official.model import builder
 from official.model import conv_bn
+from tests import fixtures
 from tests import original_checkpoints
 
 
@@ -45,7 +45,8 @@ def _build(config):
 
 @functools.lru_cache(maxsize=None)
 def _temporary_dir():
-  return tempfile.mkdtemp()
+  # Checkpoints of 40-60 M parameters: removed at exit.
+  return fixtures.temporary_dir('deeplab_reference_checkpoint_')
 
 
 @functools.lru_cache(maxsize=None)

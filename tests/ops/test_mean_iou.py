@@ -3,7 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from official.ops import mean_iou
-from tests.evaluator import stand_in_model
+from tests import fixtures
 
 _IGNORE = 255
 
@@ -142,7 +142,7 @@ class MeanIoUTest(tf.test.TestCase, parameterized.TestCase):
         np.concatenate([predictions.ravel() for _, predictions in cases]), 5)
 
   def test_mirrored_strategy_sums_replicas(self):
-    strategy = stand_in_model.mirrored_strategy(self)
+    strategy = fixtures.two_cpu_strategy(self)
     with strategy.scope():
       metric = mean_iou.MeanIoU(4)
     labels, predictions = _random_case(7, 4, shape=(2, 6, 6))

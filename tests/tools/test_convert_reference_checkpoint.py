@@ -1,6 +1,4 @@
 import os
-import subprocess
-import sys
 
 import gin
 import tensorflow as tf
@@ -9,17 +7,15 @@ from official import cli
 from official.model import reference_checkpoint
 from official.model import builder
 from official.model import checkpoint as checkpoint_lib
+from tests import fixtures
 from tests import original_checkpoints
 
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-_GIN_FILE = os.path.join(_REPO_ROOT, 'gin_configs/voc/mobilenetv2_os16.gin')
+_GIN_FILE = os.path.join(fixtures.REPO_ROOT,
+                         'gin_configs/voc/mobilenetv2_os16.gin')
 
 
-def _run(*args):
-  return subprocess.run(
-      [sys.executable, '-m', 'tools.convert_reference_checkpoint', *args],
-      cwd=_REPO_ROOT, capture_output=True, text=True, check=False)
+def _run(*args, run=fixtures.run_main):
+  return run('tools.convert_reference_checkpoint', *args)
 
 
 def _error_lines(result):
@@ -66,8 +62,10 @@ class ConvertReferenceCheckpointTest(tf.test.TestCase):
     self.assertLen(report.restored, 272)
 
   def test_missing_checkpoint(self):
+    # In a process of its own: the exit status and what it prints.
     result = _run('--reference_checkpoint=/nowhere/model.ckpt',
-                  f'--gin_file={_GIN_FILE}', '--output_dir=/tmp/unused')
+                  f'--gin_file={_GIN_FILE}', '--output_dir=/tmp/unused',
+                  run=fixtures.run_binary)
     self.assertEqual(result.returncode, 1)
     self.assertEqual(_error_lines(result), [
         'error: /nowhere/model.ckpt: no such checkpoint (expected '

@@ -1,8 +1,6 @@
 import glob
 import hashlib
 import os
-import subprocess
-import sys
 
 import numpy as np
 from PIL import Image
@@ -11,11 +9,7 @@ import tensorflow as tf
 
 from official.data import cityscapes
 from official.data import toy
-from tests.data import toy_data
-
-_REPO_ROOT = os.path.dirname(os.path.dirname(os.path.dirname(
-    os.path.abspath(__file__))))
-
+from tests import fixtures
 
 def _digests(root):
   """{relative path: md5} of the images, masks and lists under `root`."""
@@ -29,7 +23,7 @@ def _digests(root):
 class MakeToyDatasetTest(tf.test.TestCase):
 
   def test_voc_layout_and_formats(self):
-    root, counts = toy_data.voc_root()
+    root, counts = fixtures.voc_root()
     voc_dir = os.path.join(root, 'VOCdevkit', 'VOC2012')
     sizes = set()
     for image_id in open(os.path.join(
@@ -49,7 +43,7 @@ class MakeToyDatasetTest(tf.test.TestCase):
     self.assertEqual(counts['trainval'], counts['train'] + counts['val'])
 
   def test_sbd_mat_files(self):
-    root, counts = toy_data.voc_root()
+    root, counts = fixtures.voc_root()
     sbd_dir = os.path.join(root, 'benchmark_RELEASE', 'dataset')
     ids = (open(os.path.join(sbd_dir, 'train.txt')).read().split() +
            open(os.path.join(sbd_dir, 'val.txt')).read().split())
@@ -62,7 +56,7 @@ class MakeToyDatasetTest(tf.test.TestCase):
       self.assertContainsSubset(np.unique(segmentation), [0, 1, 2, 3])
 
   def test_cityscapes_layout(self):
-    root, counts = toy_data.cityscapes_root()
+    root, counts = fixtures.cityscapes_root()
     for split, count in counts.items():
       images = glob.glob(os.path.join(root, 'leftImg8bit', split, '*',
                                       '*_leftImg8bit.png'))
@@ -78,7 +72,7 @@ class MakeToyDatasetTest(tf.test.TestCase):
           self.assertContainsSubset([7, 23, 26], values)
 
   def test_same_seed_same_files(self):
-    first, second, other = (toy_data.temporary_dir() for _ in range(3))
+    first, second, other = (fixtures.temporary_dir() for _ in range(3))
     toy.write_voc(first, 6, seed=3)
     toy.write_voc(second, 6, seed=3)
     toy.write_voc(other, 6, seed=4)
@@ -86,22 +80,19 @@ class MakeToyDatasetTest(tf.test.TestCase):
     self.assertNotEqual(_digests(first), _digests(other))
 
   def test_binary(self):
-    output_dir = toy_data.temporary_dir()
-    result = subprocess.run(
-        [sys.executable, '-m', 'tools.make_toy_dataset',
-         f'--output_dir={output_dir}', '--layout=cityscapes',
-         '--num_images=5', '--seed=1'],
-        cwd=_REPO_ROOT, capture_output=True, text=True, check=False)
+    output_dir = fixtures.temporary_dir()
+    result = fixtures.run_main(
+        'tools.make_toy_dataset', f'--output_dir={output_dir}',
+        '--layout=cityscapes', '--num_images=5', '--seed=1')
     self.assertEqual(result.returncode, 0, result.stderr)
     self.assertIn('train 3, val 1, test 1', result.stdout)
     self.assertLen(glob.glob(os.path.join(output_dir, 'leftImg8bit', '*', '*',
                                           '*.png')), 5)
 
   def test_binary_wrong_layout(self):
-    result = subprocess.run(
-        [sys.executable, '-m', 'tools.make_toy_dataset', '--output_dir=/tmp',
-         '--layout=coco'],
-        cwd=_REPO_ROOT, capture_output=True, text=True, check=False)
+    # In a process of its own: the exit status and what absl prints.
+    result = fixtures.run_binary('tools.make_toy_dataset',
+                                 '--output_dir=/tmp', '--layout=coco')
     self.assertNotEqual(result.returncode, 0)
     self.assertIn('--layout', result.stderr)
     self.assertNotIn('Traceback', result.stderr)

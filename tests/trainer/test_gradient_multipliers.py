@@ -2,7 +2,7 @@ from absl.testing import parameterized
 import tensorflow as tf
 
 from official.trainer import gradient_multipliers
-from tests.trainer import tiny_model
+from tests import fixtures
 
 
 def _multipliers_by_path(model, *args):
@@ -13,14 +13,14 @@ def _multipliers_by_path(model, *args):
 class GradientMultipliersTest(tf.test.TestCase, parameterized.TestCase):
 
   def test_default_doubles_biases_only(self):
-    multipliers = _multipliers_by_path(tiny_model.tiny_model())
+    multipliers = _multipliers_by_path(fixtures.tiny_model())
     self.assertEqual(multipliers['deeplab/logits.semantic/bias'], 2.0)
     self.assertEqual(
         {path for path, value in multipliers.items() if value != 1.0},
         {'deeplab/logits.semantic/bias'})
 
   def test_last_layers(self):
-    model = tiny_model.tiny_model()
+    model = fixtures.tiny_model()
     multipliers = _multipliers_by_path(model, 10.0)
     self.assertEqual(multipliers['deeplab/logits.semantic/kernel'], 10.0)
     self.assertEqual(multipliers['deeplab/logits.semantic/bias'], 20.0)
@@ -38,14 +38,14 @@ class GradientMultipliersTest(tf.test.TestCase, parameterized.TestCase):
          if id(variable) in backbone}, {1.0})
 
   def test_logits_only(self):
-    multipliers = _multipliers_by_path(tiny_model.tiny_model(), 10.0, True)
+    multipliers = _multipliers_by_path(fixtures.tiny_model(), 10.0, True)
     self.assertEqual(
         {path: value for path, value in multipliers.items() if value != 1.0},
         {'deeplab/logits.semantic/kernel': 10.0,
          'deeplab/logits.semantic/bias': 20.0})
 
   def test_no_decoder(self):
-    model = tiny_model.tiny_model(decoder_output_stride=None)
+    model = fixtures.tiny_model(decoder_output_stride=None)
     multipliers = gradient_multipliers.gradient_multipliers(model, 3.0)
     self.assertLen(multipliers, len(model.trainable_variables))
     self.assertEqual(multipliers[-1], 6.0)

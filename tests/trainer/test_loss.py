@@ -3,8 +3,7 @@ import numpy as np
 import tensorflow as tf
 
 from official.trainer import loss
-from tests.trainer import mirrored
-from tests.trainer import tiny_model
+from tests import fixtures
 
 
 def _reference_loss(logits, labels, ignore_label=255, class_weights=None,
@@ -102,9 +101,7 @@ class SoftmaxCrossEntropyTest(tf.test.TestCase, parameterized.TestCase):
       loss.softmax_cross_entropy(logits, labels, class_weights=[1.0, 1.0])
 
   def test_replica_shares_sum_to_the_global_batch_loss(self):
-    strategy = mirrored.two_cpu_strategy()
-    if strategy is None:
-      self.skipTest('Needs two logical CPUs.')
+    strategy = fixtures.two_cpu_strategy(self)
     logits, labels = _batch(batch_size=2)
     # Replica 0 has many more valid pixels than replica 1.
     labels[1, 1:] = 255
@@ -123,14 +120,14 @@ class SoftmaxCrossEntropyTest(tf.test.TestCase, parameterized.TestCase):
 class WeightDecayTest(tf.test.TestCase):
 
   def test_value_is_half_decay_times_sum_of_squares(self):
-    model = tiny_model.tiny_model()
+    model = fixtures.tiny_model()
     squares = sum(float(np.sum(np.square(kernel)))
                   for kernel in model.regularized_weights())
     self.assertAllClose(loss.weight_decay_loss(model, 4e-5),
                         0.5 * 4e-5 * squares, rtol=1e-5)
 
   def test_depthwise_kernels_are_excluded(self):
-    model = tiny_model.tiny_model()
+    model = fixtures.tiny_model()
     before = float(loss.weight_decay_loss(model, 1e-4))
     regularized = {id(kernel) for kernel in model.regularized_weights()}
     depthwise = [kernel for kernel in model.kernels()
@@ -145,7 +142,7 @@ class WeightDecayTest(tf.test.TestCase):
     self.assertGreater(float(loss.weight_decay_loss(model, 1e-4)), before)
 
   def test_zero_decay(self):
-    self.assertEqual(float(loss.weight_decay_loss(tiny_model.tiny_model(),
+    self.assertEqual(float(loss.weight_decay_loss(fixtures.tiny_model(),
                                                   0.0)), 0.0)
 
 

@@ -9,7 +9,7 @@ from official.trainer import gradient_multipliers
 from official.trainer import learning_rate
 from official.trainer import loss
 from official.trainer import momentum
-from tests.trainer import mirrored
+from tests import fixtures
 
 _BASE_RATE = 0.5
 _WEIGHT_DECAY = 0.05
@@ -148,9 +148,7 @@ class MomentumTest(tf.test.TestCase, parameterized.TestCase):
       self, two_replicas, loss_scaling):
     strategy = tf.distribute.OneDeviceStrategy('/cpu:0')
     if two_replicas:
-      strategy = mirrored.two_cpu_strategy()
-      if strategy is None:
-        self.skipTest('Needs two logical CPUs.')
+      strategy = fixtures.two_cpu_strategy(self)
     images, labels = _batch()
     (kernel, bias), losses, kernels, biases = _our_run(
         images, labels, strategy, loss_scaling)

@@ -20,8 +20,7 @@ from official.model import builder
 from official.trainer import gradient_multipliers
 from official.trainer import loss
 from official.trainer import momentum
-from tests import tiny_run
-from tests.trainer import tiny_model
+from tests import fixtures
 
 _SIZE = 33
 _BASE_RATE = 0.05
@@ -43,7 +42,7 @@ def _symmetric_examples():
 
 
 def _bindings(data_dir):
-  return tiny_model.TINY_MODEL_BINDINGS + [
+  return fixtures.TINY_MODEL_BINDINGS + [
       f"DATA_DIR = '{data_dir}'",
       f'CROP_SIZE = [{_SIZE}, {_SIZE}]',
       'BATCH_SIZE = 2',
@@ -84,10 +83,10 @@ class StepCheckpointsTest(tf.test.TestCase):
     root = self.get_temp_dir()
     examples = _symmetric_examples()
     data_dir = os.path.join(root, 'tfrecords')
-    tiny_run.write_split(data_dir, 'train_aug', [
-        (f'image{index}', tiny_run.png_bytes(image), labels)
+    fixtures.write_split(data_dir, 'train_aug', [
+        (f'image{index}', fixtures.png_bytes(image), labels)
         for index, (image, labels) in enumerate(examples)])
-    gin.parse_config_files_and_bindings([tiny_run.QUICKSTART],
+    gin.parse_config_files_and_bindings([fixtures.QUICKSTART],
                                         _bindings(data_dir))
     # The batch is the two images as they are.
     batch = next(iter(pipeline.train_dataset()))
@@ -108,7 +107,7 @@ class StepCheckpointsTest(tf.test.TestCase):
     model_dir = os.path.join(root, 'run')
     result = subprocess.run(
         [sys.executable, '-m', 'official.train', f'--model_dir={model_dir}',
-         f'--gin_file={tiny_run.QUICKSTART}', f'--checkpoint={init_path}'] +
+         f'--gin_file={fixtures.QUICKSTART}', f'--checkpoint={init_path}'] +
         [f'--gin_bindings={binding}' for binding in _bindings(data_dir)],
         cwd=cli.REPO_ROOT, capture_output=True, text=True, timeout=300)
     self.assertEqual(result.returncode, 0, result.stderr)

@@ -1,60 +1,31 @@
-"""The train binary in subprocesses: errors, preemption, several workers."""
+"""The train binary: errors, preemption, several workers."""
 
 import json
 import os
 import re
 import signal
 import socket
-import subprocess
-import sys
 import time
 
 from absl.testing import parameterized
 import numpy as np
 import tensorflow as tf
 
-from official import cli
-from tests.trainer import tiny_model
-from tests.trainer import toy_tfrecords
+from tests import fixtures
 
-_QUICKSTART = os.path.join(cli.REPO_ROOT, 'gin_configs/toy/quickstart.gin')
 _LOSS_LINE = re.compile(r'step (\d+)/\d+: loss ([0-9.]+)')
 
 
-def _train_command(model_dir, *bindings, flags=()):
-  """The binary on the toy data with the tiny model and 33x33 crops."""
-  bindings = tiny_model.TINY_MODEL_BINDINGS + [
-      f"DATA_DIR = '{toy_tfrecords.toy_tfrecords()}'",
+def _train_flags(model_dir, *bindings, flags=()):
+  """The binary's flags: the toy data, the tiny model and 33x33 crops."""
+  bindings = fixtures.TINY_MODEL_BINDINGS + [
+      f"DATA_DIR = '{fixtures.voc_tfrecords()}'",
       'CROP_SIZE = [33, 33]',
       'BATCH_SIZE = 2',
       'train.image_summary_every_n_steps = 1000',
   ] + list(bindings)
-  return ([sys.executable, '-m', 'official.train', f'--model_dir={model_dir}',
-           f'--gin_file={_QUICKSTART}'] +
+  return ([f'--model_dir={model_dir}', f'--gin_file={fixtures.QUICKSTART}'] +
           [f'--gin_bindings={binding}' for binding in bindings] + list(flags))
-
-
-class _Process:
-  """The binary in the background, its output in a file (a pipe nobody reads
-  would fill up and stall it, and with it a collective of all workers)."""
-
-  def __init__(self, command, log_path, env=None):
-    self.log_path = log_path
-    with open(log_path, 'w') as log:
-      self.process = subprocess.Popen(
-          command, cwd=cli.REPO_ROOT, env=dict(os.environ, **(env or {})),
-          stdout=log, stderr=subprocess.STDOUT)
-
-  def wait(self, timeout=300):
-    """The exit status and the output."""
-    returncode = self.process.wait(timeout)
-    with open(self.log_path) as log:
-      return returncode, log.read()
-
-
-def _run(command):
-  return subprocess.run(command, cwd=cli.REPO_ROOT, capture_output=True,
-                        text=True, timeout=300)
 
 
 def _model_tensors(checkpoint_path):
@@ -77,22 +48,17 @@ def _free_ports(count):
 
 class ErrorsTest(tf.test.TestCase, parameterized.TestCase):
 
-  def _assert_one_line_error(self, result, expected):
-    self.assertNotEqual(result.returncode, 0)
-    self.assertNotIn('Traceback', result.stderr)
-    lines = [line for line in result.stderr.splitlines()
-             if line.startswith(('error:', 'FATAL'))]
-    self.assertLen(lines, 1, result.stderr)
-    self.assertIn(expected, lines[0])
-
   def test_bad_flag_value(self):
-    model_dir = self.get_temp_dir()
-    result = _run(_train_command(model_dir, flags=['--strategy=bogus']))
-    self._assert_one_line_error(result, '--strategy')
+    # In a process of its own: the exit status and what absl prints.
+    result = fixtures.run_binary(
+        'official.train',
+        *_train_flags(self.get_temp_dir(), flags=['--strategy=bogus']))
+    fixtures.assert_one_line_error(self, result, '--strategy')
 
   def test_unknown_gin_parameter(self):
-    result = _run(_train_command(self.get_temp_dir(), 'train.bogus = 1'))
-    self._assert_one_line_error(result, 'bogus')
+    result = fixtures.run_main(
+        'official.train', *_train_flags(self.get_temp_dir(), 'train.bogus = 1'))
+    fixtures.assert_one_line_error(self, result, 'bogus')
 
   @parameterized.named_parameters(
       ('gin_file', ['--gin_file=gin_configs/none.gin'], [],
@@ -101,8 +67,34 @@ class ErrorsTest(tf.test.TestCase, parameterized.TestCase):
        '/nonexistent/tfrecords'),
   )
   def test_missing_file(self, flags, bindings, expected):
-    result = _run(_train_command(self.get_temp_dir(), *bindings, flags=flags))
-    self._assert_one_line_error(result, expected)
+    result = fixtures.run_main(
+        'official.train',
+        *_train_flags(self.get_temp_dir(), *bindings, flags=flags))
+    fixtures.assert_one_line_error(self, result, expected)
+
+
+class CheckpointFlagTest(tf.test.TestCase):
+
+  def test_initialises_from_the_checkpoint_and_evaluates(self):
+    _, run_dir = fixtures.shared_run()
+    init_checkpoint = os.path.join(run_dir, 'ckpt-2')
+    model_dir = os.path.join(self.get_temp_dir(), 'from_checkpoint')
+    result = fixtures.run_binary('official.train', *_train_flags(
+        model_dir, 'TRAIN_STEPS = 1',
+        flags=[f'--checkpoint={init_checkpoint}', '--mode=train_and_eval']))
+    self.assertEqual(result.returncode, 0, result.stderr)
+    self.assertIn(f'Initialised from {init_checkpoint} (mode all)',
+                  result.stderr)
+    self.assertTrue(tf.io.gfile.exists(os.path.join(model_dir,
+                                                    'ckpt-1.index')))
+    with open(os.path.join(model_dir, 'eval', 'metrics-1.json')) as f:
+      metrics = json.load(f)
+    val_files = tf.io.gfile.glob(
+        os.path.join(fixtures.voc_tfrecords(), 'val-*'))
+    num_images = sum(1 for _ in tf.data.TFRecordDataset(val_files))
+    self.assertEqual(metrics['num_images'], num_images)
+    self.assertIn(f'step 1: eval mIoU {metrics["miou"]:.4f} on {num_images} '
+                  'images.', result.stderr)
 
 
 class PreemptionTest(tf.test.TestCase):
@@ -114,26 +106,26 @@ class PreemptionTest(tf.test.TestCase):
                 'train_dataset.deterministic = True', 'train_dataset.seed = 3']
     uninterrupted_dir = os.path.join(self.get_temp_dir(), 'uninterrupted')
     killed_dir = os.path.join(self.get_temp_dir(), 'killed')
-    uninterrupted = _Process(_train_command(uninterrupted_dir, *bindings),
-                             uninterrupted_dir + '.log')
-    killed = _Process(_train_command(killed_dir, *bindings),
-                      killed_dir + '.log')
+    uninterrupted = fixtures.start_binary(
+        'official.train', *_train_flags(uninterrupted_dir, *bindings))
+    killed = fixtures.start_binary('official.train',
+                                   *_train_flags(killed_dir, *bindings))
     deadline = time.time() + 200
     while not tf.io.gfile.exists(os.path.join(killed_dir, 'ckpt-20.index')):
-      if killed.process.poll() is not None:
-        self.fail(f'Finished before the kill: {killed.wait()[1]}')
+      if killed.poll() is not None:
+        self.fail(f'Finished before the kill: {killed.wait().stderr}')
       self.assertLess(time.time(), deadline)
       time.sleep(0.01)
     # Between checkpoints, so that the resumed run redoes some steps.
     time.sleep(0.1)
-    killed.process.send_signal(signal.SIGKILL)
-    self.assertEqual(killed.wait()[0], -signal.SIGKILL)
-    returncode, output = uninterrupted.wait()
-    self.assertEqual(returncode, 0, output)
+    self.assertEqual(killed.kill(), -signal.SIGKILL)
+    result = uninterrupted.wait()
+    self.assertEqual(result.returncode, 0, result.stderr)
     newest = tf.train.latest_checkpoint(killed_dir)
     self.assertLess(int(newest.rsplit('-', 1)[1]), 100)
 
-    resumed = _run(_train_command(killed_dir, *bindings))
+    resumed = fixtures.run_binary('official.train',
+                                  *_train_flags(killed_dir, *bindings))
     self.assertEqual(resumed.returncode, 0, resumed.stderr)
     self.assertIn(f'Resumed from {newest}', resumed.stderr)
     expected = _model_tensors(os.path.join(uninterrupted_dir, 'ckpt-100'))
@@ -150,21 +142,22 @@ class MultiWorkerTest(tf.test.TestCase):
     ports = _free_ports(2)
     cluster = {'worker': [f'localhost:{port}' for port in ports]}
     workers = [
-        _Process(_train_command(
-            model_dir, 'TRAIN_STEPS = 4', 'train.summary_every_n_steps = 1',
-            'train.checkpoint_every_n_steps = 2',
-            flags=['--strategy=multi_worker_mirrored']),
-                 os.path.join(model_dir, f'worker_{index}.log'),
-                 env={'TF_CONFIG': json.dumps(
-                     {'cluster': cluster,
-                      'task': {'type': 'worker', 'index': index}})})
+        fixtures.start_binary(
+            'official.train', *_train_flags(
+                model_dir, 'TRAIN_STEPS = 4',
+                'train.summary_every_n_steps = 1',
+                'train.checkpoint_every_n_steps = 2',
+                flags=['--strategy=multi_worker_mirrored']),
+            env={'TF_CONFIG': json.dumps(
+                {'cluster': cluster,
+                 'task': {'type': 'worker', 'index': index}})})
         for index in range(2)]
     losses = []
     for worker in workers:
-      returncode, output = worker.wait()
-      self.assertEqual(returncode, 0, output)
+      result = worker.wait()
+      self.assertEqual(result.returncode, 0, result.stderr)
       losses.append([(int(step), float(loss))
-                     for step, loss in _LOSS_LINE.findall(output)])
+                     for step, loss in _LOSS_LINE.findall(result.stderr)])
     self.assertEqual([step for step, _ in losses[0]], [1, 2, 3, 4])
     self.assertEqual(losses[0], losses[1])
     chief = _model_tensors(os.path.join(model_dir, 'ckpt-4'))

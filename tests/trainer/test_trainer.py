@@ -11,8 +11,7 @@ import tensorflow as tf
 from official.data import colormap
 from official.model import builder
 from official.trainer import trainer
-from tests.trainer import mirrored
-from tests.trainer import tiny_model
+from tests import fixtures
 
 _SIZE = 33
 _NUM_CLASSES = 4
@@ -61,7 +60,7 @@ class TrainerTest(tf.test.TestCase, parameterized.TestCase):
   def setUp(self):
     super().setUp()
     gin.clear_config()
-    gin.parse_config(tiny_model.TINY_MODEL_BINDINGS + [
+    gin.parse_config(fixtures.TINY_MODEL_BINDINGS + [
         f'DeepLab.num_classes = {_NUM_CLASSES}',
         "dataset_info.name = 'toy'",
     ])
@@ -81,9 +80,7 @@ class TrainerTest(tf.test.TestCase, parameterized.TestCase):
         dataset_fn=dataset_fn or _dataset_fn(images, labels, 4), **settings)
 
   def test_two_replicas_train_as_one_with_the_same_global_batch(self):
-    strategy = mirrored.two_cpu_strategy()
-    if strategy is None:
-      self.skipTest('Needs two logical CPUs.')
+    strategy = fixtures.two_cpu_strategy(self)
     # Dropout masks would differ between the two; everything else should not.
     gin.bind_parameter('DeepLab.dropout_rate', 0.0)
     # Training batch norm over a few pixels amplifies round-off (and the
