@@ -1,14 +1,10 @@
 import os
 
-from absl import flags
-from absl.testing import flagsaver
 from PIL import Image
 import tensorflow as tf
 
-from official import cli
 from official.data import toy
 from tests import fixtures
-from tools import build_voc_data
 
 
 def _count(files):
@@ -96,8 +92,9 @@ class BuildCityscapesDataTest(tf.test.TestCase):
     root = fixtures.temporary_dir()
     counts = toy.write_ade20k(root, num_images=5, seed=0)
     output_dir = fixtures.temporary_dir()
-    result = _run('tools.build_ade20k_data', f'--ade20k_root={root}',
-                  f'--output_dir={output_dir}', '--num_shards=2')
+    result = fixtures.run_main('tools.build_ade20k_data',
+                               f'--ade20k_root={root}',
+                               f'--output_dir={output_dir}', '--num_shards=2')
     self.assertEqual(result.returncode, 0, result.stderr)
     for split in ('train', 'val'):
       self.assertIn(f'{split}: {counts[split]} examples in 2 shards',
@@ -112,14 +109,13 @@ class BuildCityscapesDataTest(tf.test.TestCase):
 
 class GinFlagsTest(tf.test.TestCase):
 
-  @flagsaver.flagsaver
   def test_a_converter_refuses_a_gin_config_it_would_ignore(self):
-    flags.FLAGS(['build_voc_data', '--voc_root=/voc', '--output_dir=/out',
-                 '--gin_bindings=TRAIN_STEPS = 1'])
-    with self.assertRaisesRegex(
-        cli.UsageError,
-        '^--gin_bindings: this binary runs nothing that gin configures.$'):
-      build_voc_data.main(['build_voc_data'])
+    result = fixtures.run_main('tools.build_voc_data', '--voc_root=/voc',
+                               '--output_dir=/out',
+                               '--gin_bindings=TRAIN_STEPS = 1')
+    self.assertEqual(fixtures.error_lines(result.stderr), [
+        'error: --gin_bindings: this binary runs nothing that gin '
+        'configures.'])
 
 
 if __name__ == '__main__':
