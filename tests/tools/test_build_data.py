@@ -92,9 +92,9 @@ class BuildCityscapesDataTest(tf.test.TestCase):
     root = fixtures.temporary_dir()
     counts = toy.write_ade20k(root, num_images=5, seed=0)
     output_dir = fixtures.temporary_dir()
-    result = fixtures.run_main('tools.build_ade20k_data',
-                               f'--ade20k_root={root}',
-                               f'--output_dir={output_dir}', '--num_shards=2')
+    result = fixtures.run_binary('tools.build_ade20k_data',
+                                 f'--ade20k_root={root}',
+                                 f'--output_dir={output_dir}', '--num_shards=2')
     self.assertEqual(result.returncode, 0, result.stderr)
     for split in ('train', 'val'):
       self.assertIn(f'{split}: {counts[split]} examples in 2 shards',
