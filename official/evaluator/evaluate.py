@@ -88,14 +88,7 @@ def evaluate(model, dataset, class_names, eval_scales=(1.0,),
     num_images += int(step(batch))
   if not num_images:
     raise ValueError('The evaluation dataset has no images.')
-  result = metric.result()
-  return {
-      'miou': float(result['miou']),
-      'per_class_iou': dict(zip(class_names,
-                                result['per_class_iou'].numpy().tolist())),
-      'pixel_accuracy': float(result['pixel_accuracy']),
-      'num_images': num_images,
-  }
+  return metrics_dict(metric, class_names, num_images)
 
 
 def _finite_or_none(value):
@@ -159,3 +152,15 @@ def write_metrics(eval_dir, step, metrics, protocol=None):
         tf.summary.scalar(tag, value)
   writer.close()
   return path
+
+
+def metrics_dict(metric, class_names, num_images):
+  """The metrics file's fields of a mean-IoU metric that saw `num_images`."""
+  result = metric.result()
+  return {
+      'miou': float(result['miou']),
+      'per_class_iou': dict(zip(class_names,
+                                result['per_class_iou'].numpy().tolist())),
+      'pixel_accuracy': float(result['pixel_accuracy']),
+      'num_images': num_images,
+  }

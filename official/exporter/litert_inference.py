@@ -18,6 +18,7 @@ from ai_edge_litert import interpreter as litert_interpreter
 import numpy as np
 import tensorflow as tf
 
+from official.evaluator import evaluate
 from official.exporter import litert
 from official.exporter import saved_model
 from official.ops import mean_iou
@@ -144,11 +145,4 @@ def evaluate_export(predictor, source, class_names, ignore_label=255):
     num_images += 1
   if not num_images:
     raise ValueError('The evaluation split has no images.')
-  result = metric.result()
-  return {
-      'miou': float(result['miou']),
-      'per_class_iou': dict(zip(class_names,
-                                result['per_class_iou'].numpy().tolist())),
-      'pixel_accuracy': float(result['pixel_accuracy']),
-      'num_images': num_images,
-  }
+  return evaluate.metrics_dict(metric, class_names, num_images)
