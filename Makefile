@@ -9,8 +9,10 @@ TOY_RECORDS := data/toy/tfrecords
 DEMO_DIR := runs/toy
 DEMO_CONFIG := gin_configs/toy/quickstart.gin
 MS_FLIP := --eval_scales=0.75,1.0,1.25 --add_flipped_images
-# The LiteRT input: toy images are at most 128 pixels a side.
+# The LiteRT input: toy images are at most 128 pixels a side; the toy
+# train_aug split has 64 images to calibrate int8 on.
 LITERT_SIZE := 129,129
+CALIBRATION_IMAGES := 64
 
 .PHONY: demo test
 
@@ -43,6 +45,7 @@ demo: $(TOY_RECORDS)/.built
 	    --export_dir=$(DEMO_DIR)/export
 	$(RUN) official.export --model_dir=$(DEMO_DIR) --format=litert \
 	    --quantize=int8 --crop_size=$(LITERT_SIZE) \
+	    --num_calibration_images=$(CALIBRATION_IMAGES) \
 	    --export_dir=$(DEMO_DIR)/export_int8
 	$(RUN) official.eval --export_dir=$(DEMO_DIR)/export --model_dir=$(DEMO_DIR)
 	$(RUN) official.eval --export_dir=$(DEMO_DIR)/export_int8 \
