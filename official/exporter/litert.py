@@ -31,12 +31,10 @@ import tqdm
 
 from tensorflow.python.framework import convert_to_constants
 
-from official.evaluator import inference
 from official.exporter import batch_norm_folding
 from official.exporter import litert_calibration
 from official.exporter import model_info as model_info_lib
 from official.exporter import serving
-from official.ops import mean_pixel
 
 FORMAT = 'litert'
 MODEL_FILENAME = 'model.tflite'
@@ -81,18 +79,9 @@ def serving_function(model, input_size, eval_scales=(1.0,),
   padded_width = serving.padded_size(width, model.output_stride, width)
 
   def serve(image):
-    padded = tf.pad(tf.cast(image, tf.float32),
-                    [[0, 0], [0, padded_height - height],
-                     [0, padded_width - width], [0, 0]],
-                    constant_values=mean_pixel.MEAN_PIXEL)
-    outputs = inference.predict(model, padded, eval_scales,
-                                add_flipped_images)
-    return {
-        'semantic_predictions':
-            outputs['predictions'][:, :height, :width],
-        'semantic_probabilities':
-            outputs['probabilities'][:, :height, :width],
-    }
+    return serving.padded_outputs(
+        model, image, height, width, padded_height - height,
+        padded_width - width, eval_scales, add_flipped_images)
 
   return serve
 

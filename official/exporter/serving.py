@@ -50,6 +50,20 @@ def padded_size(size, output_stride, crop_size=None):
   return max(aligned, crop_size)
 
 
+def padded_outputs(model, images, height, width, pad_height, pad_width,
+                   eval_scales, add_flipped_images):
+  """Both outputs of uint8 `images` padded with the mean pixel by
+  (`pad_height`, `pad_width`), cropped back to `height` x `width`."""
+  padded = tf.pad(tf.cast(images, tf.float32),
+                  [[0, 0], [0, pad_height], [0, pad_width], [0, 0]],
+                  constant_values=mean_pixel.MEAN_PIXEL)
+  outputs = inference.predict(model, padded, eval_scales, add_flipped_images)
+  return {
+      'semantic_predictions': outputs['predictions'][:, :height, :width],
+      'semantic_probabilities': outputs['probabilities'][:, :height, :width],
+  }
+
+
 def _check_shape(tensor, rank, last_dimension, message):
   """An assert that `tensor` has `rank` dimensions, all > 0, the last given.
 
@@ -145,17 +159,8 @@ def serving_functions(model, eval_scales=(1.0,), add_flipped_images=False,
     height, width = tf.shape(images)[1], tf.shape(images)[2]
     pad_height = padded_size(height, model.output_stride, crop_height) - height
     pad_width = padded_size(width, model.output_stride, crop_width) - width
-    padded = tf.pad(tf.cast(images, tf.float32),
-                    [[0, 0], [0, pad_height], [0, pad_width], [0, 0]],
-                    constant_values=mean_pixel.MEAN_PIXEL)
-    outputs = inference.predict(model, padded, eval_scales,
-                                add_flipped_images)
-    return {
-        'semantic_predictions':
-            outputs['predictions'][:, :height, :width],
-        'semantic_probabilities':
-            outputs['probabilities'][:, :height, :width],
-    }
+    return padded_outputs(model, images, height, width, pad_height,
+                          pad_width, eval_scales, add_flipped_images)
 
   def serve_images(image):
     with tf.control_dependencies([_check_shape(
