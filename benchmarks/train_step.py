@@ -10,9 +10,14 @@ of the last `--steps`, and as the last line
 
     {"step_s": ..., "images_per_s": ..., "peak_rss_mb": ...}
 
-where peak_rss_mb is the process's peak resident memory.
+where peak_rss_mb is the process's peak resident memory. With
+`--profile_dir`, the run is traced by `tf.profiler` into that folder (for
+TensorBoard's profile tab) and the `--top_ops` op types taking the most
+time in the timed steps are printed before the JSON line, with their
+seconds per step and share of all ops' time (`op_profile`).
 
     python -m benchmarks.train_step --batch_size=2 --crop_size=513 --steps=5
+    python -m benchmarks.train_step --steps=2 --profile_dir=/tmp/train_step
 """
 
 import json
@@ -24,6 +29,7 @@ import tempfile
 from absl import flags
 import tensorflow as tf
 
+from benchmarks import op_profile
 from official import cli
 from official.data import catalog
 from official.trainer import distribution
@@ -34,6 +40,11 @@ flags.DEFINE_integer('crop_size', 513, 'Square crop size.', lower_bound=1)
 flags.DEFINE_integer('steps', 5, 'Timed steps.', lower_bound=1)
 flags.DEFINE_integer('warmup_steps', 1, 'Untimed steps after the first.',
                      lower_bound=0)
+flags.DEFINE_string('profile_dir', None,
+                    'Trace the run with tf.profiler into this folder and '
+                    'print the op types taking the most time.')
+flags.DEFINE_integer('top_ops', 15, 'Op types printed with --profile_dir.',
+                     lower_bound=1)
 
 FLAGS = flags.FLAGS
 
@@ -62,6 +73,18 @@ def _step_seconds(train_dir):
   return [FLAGS.batch_size / rates[step] for step in sorted(rates)]
 
 
+def _print_top_ops():
+  num_steps, totals = op_profile.op_seconds(
+      FLAGS.profile_dir, '_train_step', skip_calls=1 + FLAGS.warmup_steps)
+  overall = sum(totals.values())
+  print(f'  ops of the {num_steps} timed steps (profiled), '
+        f'{overall / num_steps:.2f} s of op time per step:')
+  top = sorted(totals.items(), key=lambda item: -item[1])[:FLAGS.top_ops]
+  for op_type, seconds in top:
+    print(f'    {op_type:<36} {seconds / num_steps:7.3f} s  '
+          f'{100 * seconds / overall:5.1f} %')
+
+
 def main(argv):
   cli.check_arguments(argv)
   gin_files = FLAGS.gin_file or [DEFAULT_GIN_FILE]
@@ -71,6 +94,8 @@ def main(argv):
         f'of {FLAGS.crop_size}x{FLAGS.crop_size}, {os.cpu_count()} CPUs, '
         f'median of {FLAGS.steps} steps', flush=True)
   with tempfile.TemporaryDirectory() as model_dir:
+    if FLAGS.profile_dir:
+      tf.profiler.experimental.start(FLAGS.profile_dir)
     trainer.train(model_dir, distribution.create_strategy('one_device', None,
                                                           None),
                   train_steps=train_steps,
@@ -79,9 +104,13 @@ def main(argv):
                   checkpoint_every_n_steps=train_steps,
                   max_checkpoints_to_keep=1,
                   dataset_fn=_random_batches(catalog.dataset_info().num_classes))
+    if FLAGS.profile_dir:
+      tf.profiler.experimental.stop()
     seconds = _step_seconds(os.path.join(model_dir, 'train'))[-FLAGS.steps:]
   step_s = statistics.median(seconds)
   print(f'  steps: {", ".join(f"{s:.3f}" for s in seconds)} s', flush=True)
+  if FLAGS.profile_dir:
+    _print_top_ops()
   print(json.dumps({
       'step_s': round(step_s, 4),
       'images_per_s': round(FLAGS.batch_size / step_s, 3),
