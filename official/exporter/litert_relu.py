@@ -4,10 +4,10 @@ A RELU whose input is used elsewhere too (Xception's pre-activation units:
 the residual sum feeds both the next unit's ReLU and its shortcut) cannot be
 fused into the op before it and stays a RELU op. XNNPACK takes RELU in float
 only, so in an int8 model each one runs in TFLite's builtin kernel and cuts
-the delegated graph in two: on Xception-65 SC at 513x513 its 20 RELUs cost
-about 13% of the int8 run (BENCHMARKS.md). Rewritten as ADD(x, 0) with a fused
-RELU, in x's own quantization (0 exact) and the RELU's output quantization,
-the op computes the same int8 values and XNNPACK takes it.
+the delegated graph in two: on Xception-65 SC at 513x513 its 20 RELUs
+cost about 13% of the int8 run (BENCHMARKS.md). Rewritten as ADD(x, 0)
+with a fused RELU, in x's own quantization (0 exact) and the RELU's output
+quantization, the op computes the same int8 values and XNNPACK takes it.
 """
 
 import numpy as np
