@@ -11,9 +11,10 @@ from official.exporter import litert_relu
 from tests.exporter import litert_ops
 
 _SHAPE = [1, 9, 9, 8]
+_RESOLVER_TYPES = litert_interpreter.OpResolverType
 _RESOLVERS = {
-    'xnnpack': litert_interpreter.OpResolverType.AUTO,
-    'builtin': litert_interpreter.OpResolverType.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
+    'xnnpack': _RESOLVER_TYPES.AUTO,
+    'builtin': _RESOLVER_TYPES.BUILTIN_WITHOUT_DEFAULT_DELEGATES,
 }
 
 
