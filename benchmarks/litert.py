@@ -6,8 +6,12 @@ and int8 at --input_size (int8 calibrated on --num_calibration_images random
 images: enough for timing, not for accuracy), and times each on one random
 uint8 image: the SavedModel's `serving_default`, the LiteRT models through
 the ai-edge-litert interpreter with its XNNPACK delegate on --num_threads
-threads. Also checks that every LiteRT model holds builtin ops only, none
-of them SPACE_TO_BATCH_ND or BATCH_TO_SPACE_ND.
+threads, all in turns (one run of each per round) so that a shared
+machine's changing load weighs on every variant alike. Also checks that
+every LiteRT model holds builtin ops only, none of them SPACE_TO_BATCH_ND
+or BATCH_TO_SPACE_ND, and prints how many partitions XNNPACK cut it into
+(1 where it takes every op; each op it leaves to a builtin kernel adds a
+cut).
 
     python -m benchmarks.litert --gin_file=gin_configs/voc/mobilenetv2_os16.gin
     python -m benchmarks.litert \
@@ -15,7 +19,9 @@ of them SPACE_TO_BATCH_ND or BATCH_TO_SPACE_ND.
 """
 
 import os
+import statistics
 import tempfile
+import time
 
 from absl import flags
 from ai_edge_litert import interpreter as litert_interpreter
@@ -70,7 +76,32 @@ def _litert_runner(model, image, export_dir, class_names, quantize):
   if bad:
     raise ValueError(f'LiteRT {quantize}: unwanted ops {", ".join(bad)}.')
   runner = interpreter.get_signature_runner('serving_default')
-  return lambda: runner(image=image)['semantic_predictions']
+  runner(image=image)
+  # The delegate applies on the first run; ops it cannot take split the
+  # graph into several partitions, each run between builtin kernels.
+  partitions = sum(op['op_name'] == 'DELEGATE'
+                   for op in interpreter._get_ops_details())  # pylint: disable=protected-access
+  return lambda: runner(image=image)['semantic_predictions'], partitions
+
+
+def _time_alternating(runs):
+  """Times every {label: run} in turns, one run of each per round, so that a
+  change in the machine's load weighs on all alike; prints their medians."""
+  for _ in range(1 + FLAGS.warmup_runs):
+    for run in runs.values():
+      run()
+  seconds = {label: [] for label in runs}
+  for _ in range(FLAGS.runs):
+    for label, run in runs.items():
+      start = time.perf_counter()
+      run()
+      seconds[label].append(time.perf_counter() - start)
+  print(f'Medians of {FLAGS.runs} alternating rounds, load average '
+        f'{os.getloadavg()[0]:.1f}:', flush=True)
+  for label, values in seconds.items():
+    print(f'  {label:>18}: {statistics.median(values) * 1000:7.0f} ms  '
+          f'(runs: {", ".join(f"{s * 1000:.0f}" for s in values)})',
+          flush=True)
 
 
 def main(argv):
@@ -81,19 +112,22 @@ def main(argv):
     raise cli.UsageError('--batch_size: LiteRT exports take one image.')
   image = tf.cast(images, tf.uint8).numpy()
   class_names = [f'class_{index}' for index in range(model.num_classes)]
+  runs = {}
   with tempfile.TemporaryDirectory() as root:
     for name in variants:
       export_dir = os.path.join(root, name)
       if name == 'saved_model':
         run = _saved_model_runner(model, image, export_dir, class_names)
-        label = 'SavedModel float32'
+        label, partitions = 'SavedModel float32', ''
       else:
-        run = _litert_runner(model, image, export_dir, class_names, name)
+        run, count = _litert_runner(model, image, export_dir, class_names,
+                                    name)
         label = f'LiteRT {"float32" if name == "none" else name}'
-      print(f'  {label:>18}: {_directory_size(export_dir) / 2**20:6.1f} MiB',
-            flush=True)
-      timing.time_and_report(label, run)
-
+        partitions = f', XNNPACK partitions: {count}'
+      print(f'  {label:>18}: {_directory_size(export_dir) / 2**20:6.1f} MiB'
+            f'{partitions}', flush=True)
+      runs[label] = run
+    _time_alternating(runs)
 
 if __name__ == '__main__':
   cli.run(main)

@@ -16,7 +16,8 @@ models given directly), so the frozen function goes through a temporary one.
 Quantization: 'none' (float32), 'float16' (weights stored as float16,
 computed in float32) or 'int8' (full-integer post-training quantization,
 activations calibrated on `calibration_images`; uint8 input and float
-outputs stay as in float32).
+outputs stay as in float32), its standalone RELUs rewritten so that
+XNNPACK runs them (`litert_relu`).
 """
 
 import json
@@ -33,6 +34,7 @@ from tensorflow.python.framework import convert_to_constants
 
 from official.exporter import batch_norm_folding
 from official.exporter import litert_calibration
+from official.exporter import litert_relu
 from official.exporter import model_info as model_info_lib
 from official.exporter import serving
 
@@ -163,7 +165,7 @@ def convert(model, input_size, eval_scales=(1.0,), add_flipped_images=False,
       converter.target_spec.supported_ops = [
           tf.lite.OpsSet.TFLITE_BUILTINS_INT8]
     try:
-      return converter.convert()
+      flatbuffer = converter.convert()
     except Exception as error:  # The converter raises its own error types.
       first_line = (str(error).strip().splitlines() or [repr(error)])[0]
       raise ValueError(
@@ -172,6 +174,10 @@ def convert(model, input_size, eval_scales=(1.0,), add_flipped_images=False,
           f'{first_line}') from error
   finally:
     shutil.rmtree(directory, ignore_errors=True)
+  if quantize == 'int8':
+    flatbuffer, count = litert_relu.fuse_int8_relus(flatbuffer)
+    logging.info('%d int8 RELUs rewritten for XNNPACK.', count)
+  return flatbuffer
 
 
 def export_litert(model, export_dir, class_names, input_size,

@@ -180,20 +180,30 @@ class BuiltinOpsTest(tf.test.TestCase, parameterized.TestCase):
   @parameterized.named_parameters(
       ('mobilenet_v2', dict(backbone='mobilenet_v2', atrous_rates=(6,))),
       # Full width (depth_multiplier is MobileNet's): the shallowest of
-      # each family.
-      ('xception_41', dict(backbone='xception_41', depth_multiplier=None,
-                           atrous_rates=(6,), decoder_output_stride=None)),
+      # each family. Xception in int8, whose pre-activation RELUs the export
+      # rewrites (litert_relu).
+      ('xception_41_int8', dict(backbone='xception_41', depth_multiplier=None,
+                                atrous_rates=(6,), decoder_output_stride=None),
+       'int8'),
       ('resnet_50_beta', dict(backbone='resnet_v1_50_beta',
                               depth_multiplier=None, atrous_rates=(6,),
                               aspp_separable=False,
                               decoder_output_stride=None)),
   )
-  def test_builtin_dilated_ops_and_int32_argmax(self, config):
+  def test_builtin_dilated_ops_and_int32_argmax(self, config,
+                                                quantize='none'):
     model = fixtures.trained_like(fixtures.tiny_model(
         3, output_stride=8, **config))
-    flatbuffer = litert.convert(model, (33, 33))
+    calibration_images = None
+    if quantize == 'int8':
+      calibration_images = list(_images(2, 33, 33))
+    flatbuffer = litert.convert(model, (33, 33), quantize=quantize,
+                                calibration_images=calibration_images)
     ops = litert_ops.operators(flatbuffer)
     names = {name for name, _, _, _ in ops}
+    if quantize == 'int8':
+      # XNNPACK takes RELU in float only.
+      self.assertNotIn('RELU', names)
     self.assertEmpty({name for name in names
                       if name.startswith(('CUSTOM', 'UNKNOWN'))})
     self.assertNoCommonElements(names, {'SPACE_TO_BATCH_ND',
