@@ -70,6 +70,23 @@ class ASPP(keras.layers.Layer):
     self.concat_projection = conv_bn.ConvBN(filters, 1,
                                             name='concat_projection', **args)
 
+  def _branches(self):
+    return [self.aspp0] + [getattr(self, f'aspp{i}')
+                           for i in range(1, len(self.atrous_rates) + 1)]
+
+  def build(self, input_shape):
+    input_shape = tuple(input_shape)
+    if self.image_pooling is not None:
+      self.image_pooling.build((input_shape[0], 1, 1, input_shape[3]))
+    for branch in self._branches():
+      branch.build(input_shape)
+    num_branches = len(self._branches()) + (self.image_pooling is not None)
+    self.concat_projection.build(
+        input_shape[:3] + (num_branches * self.filters,))
+
+  def compute_output_shape(self, input_shape):
+    return tuple(input_shape)[:3] + (self.filters,)
+
   def call(self, features, training=None):
     branches = []
     if self.image_pooling is not None:
@@ -78,9 +95,8 @@ class ASPP(keras.layers.Layer):
       # Bilinear upsampling of a 1x1 map with aligned corners is a broadcast.
       branches.append(tf.broadcast_to(
           pooled, tf.concat([tf.shape(features)[:3], [self.filters]], 0)))
-    branches.append(self.aspp0(features, training=training))
-    for i in range(1, len(self.atrous_rates) + 1):
-      branches.append(getattr(self, f'aspp{i}')(features, training=training))
+    for branch in self._branches():
+      branches.append(branch(features, training=training))
     x = tf.concat(branches, axis=-1)
     return self.concat_projection(x, training=training)
 

@@ -18,6 +18,24 @@ def _fixed_padding(kernel_size, dilation_rate):
   return total // 2, total - total // 2
 
 
+def build_in_sequence(input_shape, *layers):
+  """Builds `layers` (None skipped) each on the previous one's output shape.
+
+  Composite layers build their parts this way: without a `build`, Keras
+  traces `call` symbolically to build a layer, and traces it again to run
+  it, which multiplies at every level of nesting.
+
+  Returns:
+    The last layer's output shape.
+  """
+  shape = tuple(input_shape)
+  for layer in layers:
+    if layer is not None:
+      layer.build(shape)
+      shape = layer.compute_output_shape(shape)
+  return shape
+
+
 @keras.saving.register_keras_serializable(package='deeplab')
 class ConvBN(keras.layers.Layer):
   """Bias-free conv (or depthwise conv) -> batch norm -> optional activation.
@@ -84,6 +102,22 @@ class ConvBN(keras.layers.Layer):
   @property
   def kernel(self):
     return self.conv.kernel
+
+  def _padded_shape(self, input_shape):
+    if not self._padding:
+      return tuple(input_shape)
+    total = sum(self._padding)
+    batch, height, width, channels = input_shape
+    return (batch, None if height is None else height + total,
+            None if width is None else width + total, channels)
+
+  def build(self, input_shape):
+    padded = self._padded_shape(input_shape)
+    self.conv.build(padded)
+    self.bn.build(self.conv.compute_output_shape(padded))
+
+  def compute_output_shape(self, input_shape):
+    return self.conv.compute_output_shape(self._padded_shape(input_shape))
 
   def call(self, inputs, training=None):
     x = inputs
@@ -168,6 +202,13 @@ class SeparableConvBN(keras.layers.Layer):
         name=f'{self.name}_pointwise', **bn_args)
     self._preactivation = (
         keras.activations.get(activation) if preactivation else None)
+
+  def build(self, input_shape):
+    build_in_sequence(input_shape, self.depthwise, self.pointwise)
+
+  def compute_output_shape(self, input_shape):
+    return self.pointwise.compute_output_shape(
+        self.depthwise.compute_output_shape(input_shape))
 
   def call(self, inputs, training=None):
     x = inputs

@@ -53,6 +53,16 @@ class Decoder(keras.layers.Layer):
                          **args)
           for i in (1, 2))
 
+  def build(self, features_shape, low_level_features_shape):
+    low_level = conv_bn.build_in_sequence(low_level_features_shape,
+                                          self.feature_projection)
+    conv_bn.build_in_sequence(
+        low_level[:3] + (features_shape[3] + low_level[3],), self.conv1,
+        self.conv2)
+
+  def compute_output_shape(self, features_shape, low_level_features_shape):
+    return tuple(low_level_features_shape)[:3] + (self.filters,)
+
   def call(self, features, low_level_features, training=None):
     low_level = self.feature_projection(low_level_features, training=training)
     size = tf.shape(low_level)[1:3]

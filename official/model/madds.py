@@ -121,7 +121,8 @@ class Counter:
   def __init__(self, model):
     self._model = model
     self._forward = tf.function(
-        lambda images: model.head_logits(images, training=False))
+        lambda images: model.head_logits(images, training=False),
+        autograph=False)
     self._counts = {}
 
   def forward(self, height, width):

@@ -64,6 +64,17 @@ class InvertedResidual(keras.layers.Layer):
     self.project = conv_bn.ConvBN(depth, 1, name=f'{self.name}.project',
                                   **args)
 
+  def build(self, input_shape):
+    conv_bn.build_in_sequence(input_shape, self.expand, self.depthwise,
+                              self.project)
+
+  def compute_output_shape(self, input_shape):
+    shape = input_shape
+    if self.expand is not None:
+      shape = self.expand.compute_output_shape(shape)
+    depthwise_shape = self.depthwise.compute_output_shape(shape)
+    return self.project.compute_output_shape(depthwise_shape), depthwise_shape
+
   def call(self, inputs, training=None):
     x = inputs
     if self.expand is not None:

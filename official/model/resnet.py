@@ -56,6 +56,15 @@ class Bottleneck(keras.layers.Layer):
                                 name=f'{self.name}.conv2', **args)
     self.conv3 = conv_bn.ConvBN(depth, 1, name=f'{self.name}.conv3', **args)
 
+  def build(self, input_shape):
+    conv_bn.build_in_sequence(input_shape, self.shortcut)
+    conv_bn.build_in_sequence(input_shape, self.conv1, self.conv2, self.conv3)
+
+  def compute_output_shape(self, input_shape):
+    residual = self.conv3.compute_output_shape(self.conv2.compute_output_shape(
+        self.conv1.compute_output_shape(input_shape)))
+    return residual, residual
+
   def call(self, inputs, training=None):
     if self.shortcut is not None:
       shortcut = self.shortcut(inputs, training=training)

@@ -102,6 +102,17 @@ class XceptionModule(keras.layers.Layer):
           kernel_initializer=_initializer(), sync_batch_norm=sync_batch_norm,
           name=f'{self.name}.shortcut', **_BN)
 
+  def build(self, input_shape):
+    conv_bn.build_in_sequence(input_shape, self.separable_conv1,
+                              self.separable_conv2, self.separable_conv3)
+    if self.shortcut is not None:
+      self.shortcut.build(input_shape)
+
+  def compute_output_shape(self, input_shape):
+    low_level = self.separable_conv2.compute_output_shape(
+        self.separable_conv1.compute_output_shape(input_shape))
+    return self.separable_conv3.compute_output_shape(low_level), low_level
+
   def call(self, inputs, training=None):
     x = self.separable_conv1(inputs, training=training)
     low_level = self.separable_conv2(x, training=training)

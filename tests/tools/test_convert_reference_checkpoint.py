@@ -1,4 +1,5 @@
 import os
+import shlex
 import tarfile
 import tempfile
 
@@ -170,18 +171,23 @@ class ModelZooTest(tf.test.TestCase):
     lines = stdout.splitlines()
     self.assertIn('Left no model variable fresh.', lines)
     self.assertIn(f'Wrote {path}; pass it as --checkpoint.', lines)
+    gin_file = model_zoo.ENTRIES[_ZOO_NAME].gin_file
+    # Shell-quoted: temporary folders may hold characters a shell reads.
     self.assertEqual(lines[-4:], [
         'The model zoo reports 75.32% mIoU on PASCAL VOC 2012 val (OS 16, '
         'scales 1):',
-        f'  python -m official.eval --model_dir={output_dir} '
-        f'--checkpoint={path} --gin_file={model_zoo.ENTRIES[_ZOO_NAME].gin_file}'
-        f' --eval_output_stride=16 --eval_dir={output_dir}/eval_os16',
+        '  ' + shlex.join([
+            'python', '-m', 'official.eval', f'--model_dir={output_dir}',
+            f'--checkpoint={path}', f'--gin_file={gin_file}',
+            '--eval_output_stride=16', f'--eval_dir={output_dir}/eval_os16']),
         'The model zoo reports 77.33% mIoU on PASCAL VOC 2012 val (OS 8, '
         'scales 0.5,0.75,1,1.25,1.5,1.75, flipped):',
-        f'  python -m official.eval --model_dir={output_dir} '
-        f'--checkpoint={path} --gin_file={model_zoo.ENTRIES[_ZOO_NAME].gin_file}'
-        ' --eval_output_stride=8 --eval_scales=0.5,0.75,1,1.25,1.5,1.75 '
-        f'--add_flipped_images --eval_dir={output_dir}/eval_os8_ms_flip'])
+        '  ' + shlex.join([
+            'python', '-m', 'official.eval', f'--model_dir={output_dir}',
+            f'--checkpoint={path}', f'--gin_file={gin_file}',
+            '--eval_output_stride=8', '--eval_scales=0.5,0.75,1,1.25,1.5,1.75',
+            '--add_flipped_images',
+            f'--eval_dir={output_dir}/eval_os8_ms_flip'])])
     self.assertEqual(sorted(os.listdir(output_dir)), [
         'checkpoint', 'ckpt-30000.data-00000-of-00001', 'ckpt-30000.index'])
 
