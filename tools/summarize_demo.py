@@ -98,6 +98,11 @@ def median_latency(predictor, image, runs=5):
   return statistics.median(seconds)
 
 
+def _precision(quantization):
+  """'float32' for an unquantized export, else its quantization."""
+  return 'float32' if quantization == 'none' else quantization
+
+
 def export_comparison_lines(export_dir, litert_dir, runs=5):
   """SavedModel and LiteRT side by side: size, mIoU, latency."""
   litert = litert_inference.load_predictor(litert_dir)
@@ -108,7 +113,8 @@ def export_comparison_lines(export_dir, litert_dir, runs=5):
   for name, folder, predictor in (
       ('SavedModel float32', export_dir,
        litert_inference.load_predictor(export_dir)),
-      (f'LiteRT {litert.info["quantization"]}', litert_dir, litert)):
+      (f'LiteRT {_precision(litert.info["quantization"])}', litert_dir,
+       litert)):
     miou = newest_metrics(os.path.join(folder, 'eval'))['miou']
     lines.append(
         f'  {name:<18} {_folder_size(folder) / 2**20:6.2f} MiB  mIoU '
