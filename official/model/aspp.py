@@ -78,9 +78,10 @@ class ASPP(keras.layers.Layer):
     input_shape = tuple(input_shape)
     if self.image_pooling is not None:
       self.image_pooling.build((input_shape[0], 1, 1, input_shape[3]))
-    for branch in self._branches():
+    branches = self._branches()
+    for branch in branches:
       branch.build(input_shape)
-    num_branches = len(self._branches()) + (self.image_pooling is not None)
+    num_branches = len(branches) + (self.image_pooling is not None)
     self.concat_projection.build(
         input_shape[:3] + (num_branches * self.filters,))
 

@@ -36,6 +36,15 @@ def build_in_sequence(input_shape, *layers):
   return shape
 
 
+def output_shape_in_sequence(input_shape, *layers):
+  """The output shape of `layers` (None skipped) applied one after another."""
+  shape = tuple(input_shape)
+  for layer in layers:
+    if layer is not None:
+      shape = layer.compute_output_shape(shape)
+  return shape
+
+
 @keras.saving.register_keras_serializable(package='deeplab')
 class ConvBN(keras.layers.Layer):
   """Bias-free conv (or depthwise conv) -> batch norm -> optional activation.
@@ -207,8 +216,8 @@ class SeparableConvBN(keras.layers.Layer):
     build_in_sequence(input_shape, self.depthwise, self.pointwise)
 
   def compute_output_shape(self, input_shape):
-    return self.pointwise.compute_output_shape(
-        self.depthwise.compute_output_shape(input_shape))
+    return output_shape_in_sequence(input_shape, self.depthwise,
+                                    self.pointwise)
 
   def call(self, inputs, training=None):
     x = inputs

@@ -69,10 +69,8 @@ class InvertedResidual(keras.layers.Layer):
                               self.project)
 
   def compute_output_shape(self, input_shape):
-    shape = input_shape
-    if self.expand is not None:
-      shape = self.expand.compute_output_shape(shape)
-    depthwise_shape = self.depthwise.compute_output_shape(shape)
+    depthwise_shape = conv_bn.output_shape_in_sequence(
+        input_shape, self.expand, self.depthwise)
     return self.project.compute_output_shape(depthwise_shape), depthwise_shape
 
   def call(self, inputs, training=None):

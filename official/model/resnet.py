@@ -61,8 +61,8 @@ class Bottleneck(keras.layers.Layer):
     conv_bn.build_in_sequence(input_shape, self.conv1, self.conv2, self.conv3)
 
   def compute_output_shape(self, input_shape):
-    residual = self.conv3.compute_output_shape(self.conv2.compute_output_shape(
-        self.conv1.compute_output_shape(input_shape)))
+    residual = conv_bn.output_shape_in_sequence(input_shape, self.conv1,
+                                                self.conv2, self.conv3)
     return residual, residual
 
   def call(self, inputs, training=None):

@@ -109,8 +109,8 @@ class XceptionModule(keras.layers.Layer):
       self.shortcut.build(input_shape)
 
   def compute_output_shape(self, input_shape):
-    low_level = self.separable_conv2.compute_output_shape(
-        self.separable_conv1.compute_output_shape(input_shape))
+    low_level = conv_bn.output_shape_in_sequence(
+        input_shape, self.separable_conv1, self.separable_conv2)
     return self.separable_conv3.compute_output_shape(low_level), low_level
 
   def call(self, inputs, training=None):

@@ -327,7 +327,10 @@ class _TrainingLoop:
                      if id(variable) not in weights])
     self.max_checkpoints_to_keep = max_checkpoints_to_keep
     self.manager = self._checkpoint_manager()
-    self.train_step = tf.function(self._train_step, jit_compile=jit_compile, autograph=False)
+    # No tensor-dependent Python control flow: autograph would only add
+    # its conversion to every trace.
+    self.train_step = tf.function(self._train_step, jit_compile=jit_compile,
+                                  autograph=False)
 
   def _replica_step(self, batch):
     images, labels = batch['image'], batch['label']
