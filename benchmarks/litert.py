@@ -122,7 +122,7 @@ def main(argv):
       else:
         run, count = _litert_runner(model, image, export_dir, class_names,
                                     name)
-        label = f'LiteRT {"float32" if name == "none" else name}'
+        label = f'LiteRT {litert.precision(name)}'
         partitions = f', XNNPACK partitions: {count}'
       print(f'  {label:>18}: {_directory_size(export_dir) / 2**20:6.1f} MiB'
             f'{partitions}', flush=True)

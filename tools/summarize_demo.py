@@ -24,6 +24,7 @@ import numpy as np
 import tensorflow as tf
 
 from official import cli
+from official.exporter import litert
 from official.exporter import litert_inference
 
 flags.DEFINE_string('model_dir', None, 'The training run (TensorBoard logs).')
@@ -98,23 +99,18 @@ def median_latency(predictor, image, runs=5):
   return statistics.median(seconds)
 
 
-def _precision(quantization):
-  """'float32' for an unquantized export, else its quantization."""
-  return 'float32' if quantization == 'none' else quantization
-
-
 def export_comparison_lines(export_dir, litert_dir, runs=5):
   """SavedModel and LiteRT side by side: size, mIoU, latency."""
-  litert = litert_inference.load_predictor(litert_dir)
-  height, width = litert.input_size
+  litert_predictor = litert_inference.load_predictor(litert_dir)
+  height, width = litert_predictor.input_size
   image = np.full([height, width, 3], 128, np.uint8)
   lines = [f'Exports (mIoU on the eval split, latency per {height}x{width} '
            'image):']
   for name, folder, predictor in (
       ('SavedModel float32', export_dir,
        litert_inference.load_predictor(export_dir)),
-      (f'LiteRT {_precision(litert.info["quantization"])}', litert_dir,
-       litert)):
+      (f'LiteRT {litert.precision(litert_predictor.info["quantization"])}',
+       litert_dir, litert_predictor)):
     miou = newest_metrics(os.path.join(folder, 'eval'))['miou']
     lines.append(
         f'  {name:<18} {_folder_size(folder) / 2**20:6.2f} MiB  mIoU '

@@ -48,6 +48,11 @@ PAD_VALUE = 128
 OUTPUT_NAMES = ('semantic_predictions', 'semantic_probabilities')
 
 
+def precision(quantization):
+  """The arithmetic a `quantization` computes in: 'none' is 'float32'."""
+  return 'float32' if quantization == 'none' else quantization
+
+
 def fit_to_input(image, input_size):
   """`image` (uint8 [h, w, 3], h <= H and w <= W) padded bottom/right to H, W.
 
