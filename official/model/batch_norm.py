@@ -53,27 +53,43 @@ class BatchNorm(keras.layers.BatchNormalization):
       return tf.cast(outputs, self.compute_dtype)
     if self.synchronized:
       outputs, mean, variance = self._synchronized_batch_norm(inputs)
+      decay = tf.constant(self.momentum, tf.float32)
+      mean = self.moving_mean * decay + mean * (1.0 - decay)
+      variance = self.moving_variance * decay + variance * (1.0 - decay)
     else:
-      # The batch variance it returns is the unbiased one.
+      # The kernel also moves the averages, by the unbiased batch variance:
+      # a few ops fewer per layer in the traced step.
       outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
           inputs,
           scale=tf.cast(self.gamma, tf.float32),
           offset=tf.cast(self.beta, tf.float32),
+          mean=tf.cast(self.moving_mean, tf.float32),
+          variance=tf.cast(self.moving_variance, tf.float32),
           epsilon=self.epsilon,
-          is_training=True)
-    decay = tf.constant(self.momentum, tf.float32)
-    self.moving_mean.assign(self.moving_mean * decay + mean * (1.0 - decay))
-    self.moving_variance.assign(
-        self.moving_variance * decay + variance * (1.0 - decay))
+          is_training=True,
+          exponential_avg_factor=1.0 - self.momentum)
+    self.moving_mean.assign(mean)
+    self.moving_variance.assign(variance)
     return tf.cast(outputs, self.compute_dtype)
 
   def _synchronized_batch_norm(self, inputs):
-    """Outputs, batch mean and unbiased batch variance over all replicas."""
+    """Outputs, batch mean and unbiased batch variance over all replicas.
+
+    Keras' formula (E[x^2] - E[x]^2 of the global batch) from one all-reduce
+    of the sums, squared sums and pixel count, where Keras makes three: each
+    all-reduce is a dozen ops, and as many again in the gradient, in every
+    replica's traced step.
+    """
     inputs = tf.cast(inputs, tf.float32)
-    mean, variance = keras.ops.moments(inputs, axes=[0, 1, 2],
-                                       synchronized=True)
-    count = _sum_over_replicas(
-        tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], tf.float32))
+    channels = inputs.shape[-1]
+    local_count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], tf.float32)
+    sums, squared_sums, count = tf.split(_sum_over_replicas(tf.concat([
+        tf.reduce_sum(inputs, axis=[0, 1, 2]),
+        tf.reduce_sum(tf.square(inputs), axis=[0, 1, 2]),
+        local_count[None]], axis=0)), [channels, channels, 1])
+    mean = tf.math.divide_no_nan(sums, count)
+    variance = tf.maximum(
+        tf.math.divide_no_nan(squared_sums, count) - tf.square(mean), 0.0)
     outputs = tf.nn.batch_normalization(
         inputs, mean, variance, offset=tf.cast(self.beta, tf.float32),
         scale=tf.cast(self.gamma, tf.float32),

@@ -127,6 +127,7 @@ def weight_decay_loss(model, weight_decay=4e-5):
   """
   if not weight_decay:
     return tf.constant(0.0)
-  squares = tf.add_n([tf.reduce_sum(tf.square(tf.cast(kernel, tf.float32)))
-                      for kernel in model.regularized_weights()])
-  return 0.5 * weight_decay * squares / _num_replicas()
+  # slim's l2_regularizer, one L2Loss op per kernel: sum(w ** 2) / 2.
+  losses = tf.add_n([tf.nn.l2_loss(tf.cast(kernel, tf.float32))
+                     for kernel in model.regularized_weights()])
+  return weight_decay * losses / _num_replicas()

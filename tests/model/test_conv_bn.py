@@ -5,6 +5,7 @@ import tensorflow as tf
 
 from official.model import batch_norm
 from official.model import conv_bn
+from tests import fixtures
 
 
 def _randomize_batch_norm(bn, rng):
@@ -35,6 +36,61 @@ class BatchNormTest(tf.test.TestCase):
     bn(inputs, training=True)
     # 0.5 * 0 + 0.5 * 2 for the mean.
     self.assertAllClose(bn.moving_mean, [1.0] * 4)
+
+
+class SynchronizedBatchNormTest(tf.test.TestCase):
+  """Two replicas with synchronised statistics train as one on both halves."""
+
+  def test_outputs_gradients_and_moving_statistics(self):
+    strategy = fixtures.two_cpu_strategy(self)
+    rng = np.random.default_rng(0)
+    inputs = rng.normal(1.0, 2.0, (4, 3, 5, 6)).astype(np.float32)
+    # A loss whose gradient differs per pixel: sum(outputs * weights).
+    weights = rng.normal(size=inputs.shape).astype(np.float32)
+    initial = [rng.uniform(0.5, 1.5, 6), rng.normal(size=6),
+               rng.normal(size=6), rng.uniform(0.5, 2.0, 6)]
+
+    def layer(synchronized):
+      bn = batch_norm.BatchNorm(momentum=0.9, epsilon=1e-3,
+                                synchronized=synchronized)
+      bn.build(inputs.shape)
+      bn.set_weights(initial)
+      return bn
+
+    def step(bn, images, loss_weights):
+      with tf.GradientTape() as tape:
+        tape.watch(images)
+        outputs = bn(images, training=True)
+        loss = tf.reduce_sum(outputs * loss_weights)
+      return (outputs,) + tuple(tape.gradient(
+          loss, [images, bn.gamma, bn.beta]))
+
+    single = layer(synchronized=False)
+    expected = step(single, tf.constant(inputs), tf.constant(weights))
+    with strategy.scope():
+      synchronized = layer(synchronized=True)
+    halves = strategy.experimental_distribute_values_from_function(
+        lambda context: (inputs[2 * context.replica_id_in_sync_group:][:2],
+                         weights[2 * context.replica_id_in_sync_group:][:2]))
+    results = strategy.run(tf.function(lambda pair: step(synchronized, *pair)),
+                           args=(halves,))
+    outputs, input_gradients, gamma_gradients, beta_gradients = [
+        strategy.experimental_local_results(result) for result in results]
+    self.assertAllClose(tf.concat(outputs, 0), expected[0], atol=1e-5)
+    self.assertAllClose(tf.concat(input_gradients, 0), expected[1],
+                        atol=1e-5)
+    # Each replica's share; the optimizer adds them up.
+    self.assertAllClose(tf.add_n(gamma_gradients), expected[2], atol=1e-5)
+    self.assertAllClose(tf.add_n(beta_gradients), expected[3], atol=1e-5)
+    # The moving variance by the unbiased variance of all 60 pixels.
+    flat = inputs.reshape(-1, 6)
+    self.assertAllClose(synchronized.moving_mean,
+                        0.9 * initial[2] + 0.1 * flat.mean(0), atol=1e-5)
+    self.assertAllClose(synchronized.moving_variance,
+                        0.9 * initial[3] + 0.1 * flat.var(0, ddof=1),
+                        atol=1e-5)
+    self.assertAllClose(single.moving_variance, synchronized.moving_variance,
+                        atol=1e-5)
 
 
 class ConvBNTest(tf.test.TestCase, parameterized.TestCase):
