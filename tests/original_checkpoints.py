@@ -2,9 +2,11 @@
 
 The variable lists are spelled out from the original's scopes (reference
 §10), independently of our layers, and written as TF1 name-based checkpoints
-(graph-mode variables and `tf.compat.v1.train.Saver`, as the model zoo's
-were written) holding random values.
+(the files of `tf.compat.v1.train.Saver`, which wrote the model zoo's)
+holding random values.
 """
+
+import os
 
 import numpy as np
 import tensorflow as tf
@@ -161,6 +163,10 @@ def random_values(shapes, seed=0):
 def write(prefix, values, global_step=None, slots=()):
   """Writes `values` as a TF1 name-based checkpoint at `prefix`.
 
+  The files TF1's `Saver` writes (prefix.index, prefix.data-00000-of-00001),
+  by its own SaveV2 op, eagerly: a graph of a variable per tensor would take
+  seconds to build for a full-size model.
+
   Args:
     prefix: checkpoint prefix, e.g. '/tmp/x/model.ckpt'.
     values: {name: numpy array}.
@@ -170,18 +176,14 @@ def write(prefix, values, global_step=None, slots=()):
   Returns:
     The prefix written.
   """
-  with tf.Graph().as_default():
-    feeds = {}
-    for name, value in values.items():
-      initial = tf.compat.v1.placeholder(tf.as_dtype(value.dtype), value.shape)
-      tf.compat.v1.Variable(initial, name=name)
-      feeds[initial] = value
-    for name in slots:
-      tf.compat.v1.Variable(tf.zeros(values[name].shape),
-                            name=f'{name}/Momentum')
-    if global_step is not None:
-      tf.compat.v1.Variable(np.int64(global_step), name='global_step')
-    saver = tf.compat.v1.train.Saver()
-    with tf.compat.v1.Session() as session:
-      session.run(tf.compat.v1.global_variables_initializer(), feeds)
-      return saver.save(session, prefix, write_meta_graph=False)
+  tensors = dict(values)
+  for name in slots:
+    tensors[f'{name}/Momentum'] = np.zeros(values[name].shape, np.float32)
+  if global_step is not None:
+    tensors['global_step'] = np.int64(global_step)
+  names = sorted(tensors)
+  tf.io.gfile.makedirs(os.path.dirname(prefix))
+  tf.raw_ops.SaveV2(prefix=prefix, tensor_names=names,
+                    shape_and_slices=[''] * len(names),
+                    tensors=[tensors[name] for name in names])
+  return prefix
