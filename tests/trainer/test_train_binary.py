@@ -100,8 +100,8 @@ class CheckpointFlagTest(tf.test.TestCase):
 class PreemptionTest(tf.test.TestCase):
 
   def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(self):
-    bindings = ['TRAIN_STEPS = 100', 'train.checkpoint_every_n_steps = 10',
-                'train.summary_every_n_steps = 50', 'train.seed = 3',
+    bindings = ['TRAIN_STEPS = 30', 'train.checkpoint_every_n_steps = 5',
+                'train.summary_every_n_steps = 15', 'train.seed = 3',
                 'train.deterministic_ops = True',
                 'train_dataset.deterministic = True', 'train_dataset.seed = 3']
     uninterrupted_dir = os.path.join(self.get_temp_dir(), 'uninterrupted')
@@ -111,7 +111,7 @@ class PreemptionTest(tf.test.TestCase):
     killed = fixtures.start_binary('official.train',
                                    *_train_flags(killed_dir, *bindings))
     deadline = time.time() + 200
-    while not tf.io.gfile.exists(os.path.join(killed_dir, 'ckpt-20.index')):
+    while not tf.io.gfile.exists(os.path.join(killed_dir, 'ckpt-10.index')):
       if killed.poll() is not None:
         self.fail(f'Finished before the kill: {killed.wait().stderr}')
       self.assertLess(time.time(), deadline)
@@ -122,14 +122,14 @@ class PreemptionTest(tf.test.TestCase):
     result = uninterrupted.wait()
     self.assertEqual(result.returncode, 0, result.stderr)
     newest = tf.train.latest_checkpoint(killed_dir)
-    self.assertLess(int(newest.rsplit('-', 1)[1]), 100)
+    self.assertLess(int(newest.rsplit('-', 1)[1]), 30)
 
     resumed = fixtures.run_binary('official.train',
                                   *_train_flags(killed_dir, *bindings))
     self.assertEqual(resumed.returncode, 0, resumed.stderr)
     self.assertIn(f'Resumed from {newest}', resumed.stderr)
-    expected = _model_tensors(os.path.join(uninterrupted_dir, 'ckpt-100'))
-    actual = _model_tensors(os.path.join(killed_dir, 'ckpt-100'))
+    expected = _model_tensors(os.path.join(uninterrupted_dir, 'ckpt-30'))
+    actual = _model_tensors(os.path.join(killed_dir, 'ckpt-30'))
     self.assertEqual(sorted(actual), sorted(expected))
     for key, value in expected.items():
       np.testing.assert_array_equal(actual[key], value, err_msg=key)
