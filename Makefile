@@ -22,10 +22,10 @@ $(VENV)/installed: requirements.txt
 	$(VENV_PYTHON) -m pip install --quiet -r requirements.txt
 	touch $@
 
-# One pytest worker per core (pytest-xdist); a class's tests stay on one
-# worker, so that its shared set-up runs once.
+# One pytest worker per core (pytest-xdist); a file's tests stay on one
+# worker, so that the fixtures they share are made once.
 test: $(VENV)/installed
-	TF_CPP_MIN_LOG_LEVEL=2 $(VENV_PYTHON) -m pytest -q -n auto --dist loadscope tests
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV_PYTHON) -m pytest -q -n auto --dist loadfile tests
 
 $(TOY_VOC)/.built: $(VENV)/installed
 	$(RUN) tools.make_toy_dataset --output_dir=$(TOY_VOC) --layout=voc
