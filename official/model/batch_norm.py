@@ -82,7 +82,7 @@ class BatchNorm(keras.layers.BatchNormalization):
     """
     inputs = tf.cast(inputs, tf.float32)
     channels = inputs.shape[-1]
-    local_count = tf.cast(tf.size(inputs) // tf.shape(inputs)[-1], tf.float32)
+    local_count = tf.cast(tf.size(inputs) // channels, tf.float32)
     sums, squared_sums, count = tf.split(_sum_over_replicas(tf.concat([
         tf.reduce_sum(inputs, axis=[0, 1, 2]),
         tf.reduce_sum(tf.square(inputs), axis=[0, 1, 2]),
