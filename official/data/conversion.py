@@ -91,7 +91,7 @@ def _serialize(sample, load_label, read_image):
 
 
 def write_split(samples, split, output_dir, load_label, num_shards,
-                skip_bad=False, stream=sys.stderr,
+                skip_bad=False, stream=None,
                 read_image=image_files.read_rgb_image):
   """Converts `samples` into `num_shards` TFRecord files of `split`.
 
@@ -104,7 +104,8 @@ def write_split(samples, split, output_dir, load_label, num_shards,
     num_shards: number of files; consecutive samples share a file.
     skip_bad: leave out bad samples (each reported to `stream`) instead of
       raising.
-    stream: where the progress bar and skipped samples are reported.
+    stream: where the progress bar and skipped samples are reported
+      (default: `sys.stderr` at the time of the call).
     read_image: reads an image file into an `image_files.RgbImage`,
       raising `image_files.BadSampleError` for a bad one.
 
@@ -115,6 +116,7 @@ def write_split(samples, split, output_dir, load_label, num_shards,
     image_files.BadSampleError: for the first bad sample, unless
       `skip_bad`. The split's previous files are then left as they were.
   """
+  stream = sys.stderr if stream is None else stream
   tf.io.gfile.makedirs(output_dir)
   summary = SplitSummary(split)
   paths = [os.path.join(output_dir, tfrecord.shard_filename(split, index,
@@ -163,7 +165,7 @@ class EmptySplitError(ValueError):
 
 
 def convert(samples_by_split, output_dir, load_label, num_shards,
-            skip_bad=False, stream=sys.stderr, out=sys.stdout,
+            skip_bad=False, stream=None, out=None,
             read_image=image_files.read_rgb_image, allow_empty_splits=False):
   """`write_split` for each split, then a summary of each on `out`.
 
@@ -171,7 +173,8 @@ def convert(samples_by_split, output_dir, load_label, num_shards,
     samples_by_split: {split: sequence of `Sample`}.
     output_dir, load_label, num_shards, skip_bad, stream, read_image: as
       `write_split`.
-    out: where the summaries go.
+    out: where the summaries go (default: `sys.stdout` at the time of the
+      call).
     allow_empty_splits: write splits without examples (empty shards)
       instead of raising.
 
@@ -189,6 +192,7 @@ def convert(samples_by_split, output_dir, load_label, num_shards,
         f'No examples found for split(s) {", ".join(empty)} (a wrong or '
         'incomplete dataset folder?); nothing was written. Pass '
         '--allow_empty_splits to write them empty.')
+  out = sys.stdout if out is None else out
   summaries = [write_split(samples, split, output_dir, load_label, num_shards,
                            skip_bad, stream, read_image)
                for split, samples in samples_by_split.items()]

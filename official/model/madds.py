@@ -1,8 +1,10 @@
 """Counting multiply-adds the way the paper did (reference §11).
 
 The paper's "Multiply-Adds" are the TensorFlow profiler's float-op count of the
-original inference graph, halved. We trace our own inference graph at static
-shapes and apply the profiler's per-op rules to it: our graph runs the same
+original inference graph, halved. We trace our own inference graph once, at an
+unknown image size, import it at each static size counted (TensorFlow's shape
+inference then gives every op its static shape) and apply the profiler's
+per-op rules to it: our graph runs the same
 counted ops (convs, depthwise convs, residual adds, input scaling, pooling,
 bias adds; fused batch norm and resizes count nothing), atrous convs included,
 which TensorFlow executes as SpaceToBatchND -> VALID conv -> BatchToSpaceND on
@@ -92,14 +94,26 @@ def count_graph(graph):
     rule = _FLOPS_RULES.get(op.type)
     if rule is None:
       continue
-    # Scalar shape arithmetic of dynamic resizes costs nothing worth counting.
-    if op.type not in _MULTIPLY_ADD_OPS and op.outputs[0].shape.rank == 0:
+    # Shape arithmetic (scalars, integer vectors) costs nothing worth counting.
+    output = op.outputs[0]
+    if op.type not in _MULTIPLY_ADD_OPS and (
+        output.shape.rank == 0 or
+        (output.shape.rank == 1 and output.dtype.is_integer)):
       continue
     op_flops = rule(op)
     flops += op_flops
     if op.type in _MULTIPLY_ADD_OPS:
       madds += op_flops // 2
   return GraphCount(flops, madds)
+
+
+def _make_placeholder(node, dtype, shape):
+  """Turns the GraphDef `node` into a Placeholder of `dtype` and `shape`."""
+  node.op = 'Placeholder'
+  del node.input[:]
+  node.attr.clear()
+  node.attr['dtype'].type = dtype
+  node.attr['shape'].shape.CopyFrom(shape.as_proto())
 
 
 @dataclasses.dataclass(frozen=True)
@@ -110,7 +124,7 @@ class ModelCost:
 
 
 class Counter:
-  """Counts a built `DeepLab`, tracing each input size once.
+  """Counts a built `DeepLab`: one trace, imported at each input size.
 
   Example:
     >>> counter = Counter(model)
@@ -120,17 +134,41 @@ class Counter:
 
   def __init__(self, model):
     self._model = model
-    self._forward = tf.function(
-        lambda images: model.head_logits(images, training=False),
-        autograph=False)
+    self._graph_def = None
     self._counts = {}
+
+  def _trace(self):
+    """The inference graph at an unknown image size, as a GraphDef."""
+    forward = tf.function(
+        lambda images: self._model.head_logits(images, training=False),
+        autograph=False)
+    graph = forward.get_concrete_function(
+        tf.TensorSpec([1, None, None, 3], tf.float32)).graph
+    self._image_node = graph.inputs[0].op.name
+    self._graph_def = graph.as_graph_def()
+    # An imported graph knows nothing of the variables' shapes: their reads
+    # become inputs of the read shapes.
+    shapes = {op.name: op.outputs[0].shape for op in graph.get_operations()
+              if op.type == 'ReadVariableOp'}
+    for node in self._graph_def.node:
+      if node.op == 'ReadVariableOp':
+        _make_placeholder(node, node.attr['dtype'].type, shapes[node.name])
 
   def forward(self, height, width):
     """Counts one inference pass of `head_logits` on a [1, H, W, 3] image."""
     if (height, width) not in self._counts:
-      spec = tf.TensorSpec([1, height, width, 3], tf.float32)
-      self._counts[height, width] = count_graph(
-          self._forward.get_concrete_function(spec).graph)
+      if self._graph_def is None:
+        self._trace()
+      graph_def = tf.compat.v1.GraphDef()
+      graph_def.CopyFrom(self._graph_def)
+      for node in graph_def.node:
+        if node.name == self._image_node:
+          _make_placeholder(node, tf.float32.as_datatype_enum,
+                            tf.TensorShape([1, height, width, 3]))
+      graph = tf.Graph()
+      with graph.as_default():
+        tf.graph_util.import_graph_def(graph_def, name='')
+      self._counts[height, width] = count_graph(graph)
     return self._counts[height, width]
 
   def eval_cost(self, input_size, eval_scales=(1.0,),

@@ -40,25 +40,32 @@ def _train(model, examples):
   theirs (the moving averages would need thousands of steps)."""
   images = tf.constant(np.stack([image for image, _ in examples]), tf.float32)
   labels = tf.constant(np.stack([label for _, label in examples]), tf.int32)
-  optimizer = keras.optimizers.Adam(1e-2)
-  # Its slots made before tracing: made in the first trace, they would cost
-  # a second one.
-  optimizer.build(model.trainable_variables)
+  variables = [variable.value for variable in model.trainable_variables]
+  moments = [(tf.Variable(tf.zeros_like(variable)),
+              tf.Variable(tf.zeros_like(variable))) for variable in variables]
+  beta_1, beta_2 = 0.9, 0.999
 
+  # Keras' Adam rule as TensorFlow's kernel, one op per variable: Keras'
+  # update traces a few dozen ops per variable, seconds for the whole model.
   @tf.function(autograph=False)
-  def step(indices):
+  def step(indices, step_number):
     with tf.GradientTape() as tape:
       logits = resize.resize_bilinear(
           model.head_logits(tf.gather(images, indices), training=True),
           [_CROP, _CROP])
       loss = tf.reduce_mean(tf.nn.sparse_softmax_cross_entropy_with_logits(
           tf.gather(labels, indices), logits))
-    variables = model.trainable_variables
-    optimizer.apply_gradients(zip(tape.gradient(loss, variables), variables))
+    gradients = tape.gradient(loss, variables)
+    for variable, (m, v), gradient in zip(variables, moments, gradients):
+      tf.raw_ops.ResourceApplyAdam(
+          var=variable.handle, m=m.handle, v=v.handle,
+          beta1_power=beta_1 ** step_number, beta2_power=beta_2 ** step_number,
+          lr=1e-2, beta1=beta_1, beta2=beta_2, epsilon=1e-7, grad=gradient)
 
   rng = np.random.default_rng(0)
-  for _ in range(_TRAIN_STEPS):
-    step(tf.constant(rng.integers(0, len(examples), 8)))
+  for step_number in range(1, _TRAIN_STEPS + 1):
+    step(tf.constant(rng.integers(0, len(examples), 8)),
+         tf.constant(step_number, tf.float32))
   for layer in model._flatten_layers():  # pylint: disable=protected-access
     if isinstance(layer, keras.layers.BatchNormalization):
       layer.momentum = 0.0
@@ -138,7 +145,7 @@ class Int8ExportTest(tf.test.TestCase):
 
   def test_int8_miou_within_3_points_of_float32(self):
     float32, int8 = self.metrics['none']['miou'], self.metrics['int8']['miou']
-    # Measured: float32 0.4121, int8 0.4079 (background and squares
+    # Measured: float32 0.4057, int8 0.4016 (background and squares
     # learnt in 150 steps; see README, LiteRT).
     self.assertGreater(float32, 0.3)
     self.assertGreater(int8, float32 - 0.03)

@@ -91,6 +91,21 @@ class CountGraphTest(tf.test.TestCase, parameterized.TestCase):
           tf.TensorSpec([None, 4])).graph)
 
 
+class CounterTest(tf.test.TestCase, parameterized.TestCase):
+
+  @parameterized.parameters((33, 33), (50, 71), (97, 65))
+  def test_one_trace_counts_as_a_trace_at_the_size(self, height, width):
+    # Atrous backbone blocks and ASPP (space-to-batch padding), image
+    # pooling and the decoder's resize, at aligned and unaligned sizes.
+    model = fixtures.tiny_model(output_stride=8)
+    graph = tf.function(lambda images: model.head_logits(images),
+                        autograph=False).get_concrete_function(
+                            tf.TensorSpec([1, height, width, 3])).graph
+    expected = madds.count_graph(graph)
+    self.assertGreater(expected.multiply_adds, 0)
+    self.assertEqual(madds.Counter(model).forward(height, width), expected)
+
+
 class EvalCostTest(tf.test.TestCase):
 
   def test_parameters_and_scaling(self):

@@ -1,4 +1,5 @@
-"""tools/make_toy_dataset --layout=coco and tools/build_coco_data, as run."""
+"""tools/make_toy_dataset --layout=coco and tools/build_coco_data, through
+the binaries' main."""
 
 import os
 
@@ -8,17 +9,19 @@ from official.data import coco
 from official.data import toy
 from tests import fixtures
 
+
 class BuildCocoDataTest(tf.test.TestCase):
 
   def test_toy_layout_converts_with_a_summary_per_split(self):
     root = fixtures.temporary_dir()
-    result = fixtures.run_binary('tools.make_toy_dataset', f'--output_dir={root}',
-                  '--layout=coco', '--num_images=9')
+    result = fixtures.run_main('tools.make_toy_dataset',
+                               f'--output_dir={root}', '--layout=coco',
+                               '--num_images=9')
     self.assertEqual(result.returncode, 0, result.stderr)
     self.assertIn('train 6, val 3', result.stdout)
     output_dir = os.path.join(root, 'tfrecords')
-    result = fixtures.run_binary('tools.build_coco_data', f'--coco_root={root}',
-                  f'--output_dir={output_dir}', '--num_shards=2')
+    result = fixtures.run_main('tools.build_coco_data', f'--coco_root={root}',
+                               f'--output_dir={output_dir}', '--num_shards=2')
     self.assertEqual(result.returncode, 0, result.stderr)
     self.assertIn('train: kept 5 of 6 images, dropped 1 with at most 1000 '
                   'VOC-class pixels', result.stdout)
@@ -36,8 +39,8 @@ class BuildCocoDataTest(tf.test.TestCase):
     path = coco.annotation_file(root, 'train')
     with open(path, 'w') as f:
       f.write('{"images": [')
-    result = fixtures.run_binary('tools.build_coco_data', f'--coco_root={root}',
-                  f'--output_dir={root}/out', '--min_pixels=10')
+    result = fixtures.run_main('tools.build_coco_data', f'--coco_root={root}',
+                               f'--output_dir={root}/out', '--min_pixels=10')
     self.assertEqual(result.returncode, 1)
     error_lines = [line for line in result.stderr.splitlines()
                    if line.startswith('error:')]

@@ -16,8 +16,7 @@ class BuildVocDataTest(tf.test.TestCase):
   def test_converts_every_split(self):
     root, counts = fixtures.voc_root()
     output_dir = fixtures.temporary_dir()
-    # In a process of its own: the progress bars go to its stderr.
-    result = fixtures.run_binary('tools.build_voc_data', f'--voc_root={root}',
+    result = fixtures.run_main('tools.build_voc_data', f'--voc_root={root}',
                                  f'--sbd_root={root}',
                                  f'--output_dir={output_dir}')
     self.assertEqual(result.returncode, 0, result.stderr)
@@ -51,8 +50,7 @@ class BuildVocDataTest(tf.test.TestCase):
                       'RGB).'])
     self.assertNotIn('Traceback', result.stderr)
 
-    # In a process of its own: the skipped files are reported to its stderr.
-    result = fixtures.run_binary('tools.build_voc_data', f'--voc_root={root}',
+    result = fixtures.run_main('tools.build_voc_data', f'--voc_root={root}',
                                  f'--output_dir={output_dir}', '--skip_bad')
     self.assertEqual(result.returncode, 0, result.stderr)
     self.assertIn('val: 0 examples in 4 shards, 1 skipped', result.stdout)
@@ -73,8 +71,7 @@ class BuildCityscapesDataTest(tf.test.TestCase):
   def test_converts_every_split(self):
     root, counts = fixtures.cityscapes_root()
     output_dir = fixtures.temporary_dir()
-    # In a process of its own: the conversion reports to its stdout.
-    result = fixtures.run_binary(
+    result = fixtures.run_main(
         'tools.build_cityscapes_data', f'--cityscapes_root={root}',
         f'--output_dir={output_dir}', '--num_shards=3')
     self.assertEqual(result.returncode, 0, result.stderr)
@@ -92,7 +89,7 @@ class BuildCityscapesDataTest(tf.test.TestCase):
     root = fixtures.temporary_dir()
     counts = toy.write_ade20k(root, num_images=5, seed=0)
     output_dir = fixtures.temporary_dir()
-    result = fixtures.run_binary('tools.build_ade20k_data',
+    result = fixtures.run_main('tools.build_ade20k_data',
                                  f'--ade20k_root={root}',
                                  f'--output_dir={output_dir}', '--num_shards=2')
     self.assertEqual(result.returncode, 0, result.stderr)
