@@ -23,9 +23,11 @@ $(VENV)/installed: requirements.txt
 	touch $@
 
 # One pytest worker per core (pytest-xdist); a file's tests stay on one
-# worker, so that the fixtures they share are made once.
+# worker, so that the fixtures they share are made once; the slowest files go
+# first (tests/conftest.py).
 test: $(VENV)/installed
-	TF_CPP_MIN_LOG_LEVEL=2 $(VENV_PYTHON) -m pytest -q -n auto --dist loadfile tests
+	TF_CPP_MIN_LOG_LEVEL=2 $(VENV_PYTHON) -m pytest -q -n auto --dist loadfile \
+		--no-loadscope-reorder tests
 
 $(TOY_VOC)/.built: $(VENV)/installed
 	$(RUN) tools.make_toy_dataset --output_dir=$(TOY_VOC) --layout=voc

@@ -11,6 +11,7 @@ chosen by name (e.g. the trainer's `_train_step`), skipping the first calls.
 import collections
 import glob
 import os
+import re
 
 from tensorflow.tsl.profiler.protobuf import xplane_pb2
 
@@ -44,6 +45,10 @@ def _events(plane):
           start + event.duration_ps)
 
 
+# oneDNN's graph rewrite renames the kernels it takes over.
+_ONEDNN_PREFIX = re.compile(r'^_Mkl(Native)?')
+
+
 def op_seconds(profile_dir, function_name, skip_calls=0):
   """Seconds per op type inside the calls of `function_name`.
 
@@ -55,7 +60,8 @@ def op_seconds(profile_dir, function_name, skip_calls=0):
 
   Returns:
     (number of calls counted, {op type: seconds summed over them}); an op
-    type is the kernel's name, e.g. 'Conv2DBackpropFilter'.
+    type is the kernel's name, e.g. 'Conv2DBackpropFilter', oneDNN's under
+    the name of the op it replaces ('_MklNativeConv2D' as 'Conv2D').
   """
   plane = _host_plane(_latest_xspace(profile_dir))
   events = list(_events(plane))
@@ -71,5 +77,5 @@ def op_seconds(profile_dir, function_name, skip_calls=0):
       continue
     if any(call_start <= start and end <= call_end
            for call_start, call_end in calls):
-      totals[op_type] += (end - start) / 1e12
+      totals[_ONEDNN_PREFIX.sub('', op_type)] += (end - start) / 1e12
   return len(calls), dict(totals)

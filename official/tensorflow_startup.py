@@ -16,10 +16,12 @@ import sys
 import tempfile
 
 # The start-up lines dropped: absl's notice before its initialisation, and
-# the CUDA probes and CPU-feature notice TensorFlow logs while loading.
+# the CUDA probes, CPU-feature notice and oneDNN notice (where the user set
+# TF_ENABLE_ONEDNN_OPTS=1) TensorFlow logs while loading.
 _CHATTER = re.compile(
     r'WARNING: All log messages before absl::InitializeLog\(\) is called are '
     r'written to STDERR'
+    r'|^[IWE]\d{4} [\d:. ]+\d+ port\.cc:\d+\] oneDNN custom operations are on'
     r'|^[IWE]\d{4} [\d:. ]+\d+ (cudart_stub|cuda_platform|cuda_dnn|cuda_fft|'
     r'cuda_blas|cpu_feature_guard)\.cc:\d+\] ')
 

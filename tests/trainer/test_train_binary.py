@@ -79,12 +79,15 @@ class CheckpointFlagTest(tf.test.TestCase):
     _, run_dir = fixtures.shared_run()
     init_checkpoint = os.path.join(run_dir, 'ckpt-2')
     model_dir = os.path.join(self.get_temp_dir(), 'from_checkpoint')
-    result = fixtures.run_binary('official.train', *_train_flags(
-        model_dir, 'TRAIN_STEPS = 1',
-        flags=[f'--checkpoint={init_checkpoint}', '--mode=train_and_eval']))
+    with self.assertLogs('absl', 'INFO') as logs:
+      result = fixtures.run_main('official.train', *_train_flags(
+          model_dir, 'TRAIN_STEPS = 1',
+          flags=[f'--checkpoint={init_checkpoint}', '--mode=train_and_eval']))
     self.assertEqual(result.returncode, 0, result.stderr)
-    self.assertIn(f'Initialised from {init_checkpoint} (mode all)',
-                  result.stderr)
+    messages = [record.getMessage() for record in logs.records]
+    self.assertTrue(any(message.startswith(
+        f'Initialised from {init_checkpoint} (mode all)')
+                        for message in messages), messages)
     self.assertTrue(tf.io.gfile.exists(os.path.join(model_dir,
                                                     'ckpt-1.index')))
     with open(os.path.join(model_dir, 'eval', 'metrics-1.json')) as f:
@@ -94,7 +97,7 @@ class CheckpointFlagTest(tf.test.TestCase):
     num_images = sum(1 for _ in tf.data.TFRecordDataset(val_files))
     self.assertEqual(metrics['num_images'], num_images)
     self.assertIn(f'step 1: eval mIoU {metrics["miou"]:.4f} on {num_images} '
-                  'images.', result.stderr)
+                  'images.', messages)
 
 
 class PreemptionTest(tf.test.TestCase):
