@@ -4,15 +4,15 @@ The paper's "Multiply-Adds" are the TensorFlow profiler's float-op count of the
 original inference graph, halved. We trace our own inference graph once, at an
 unknown image size, import it at each static size counted (TensorFlow's shape
 inference then gives every op its static shape) and apply the profiler's
-per-op rules to it: our graph runs the same
-counted ops (convs, depthwise convs, residual adds, input scaling, pooling,
-bias adds; fused batch norm and resizes count nothing), atrous convs included,
-which TensorFlow executes as SpaceToBatchND -> VALID conv -> BatchToSpaceND on
-a map padded to a multiple of the rate. Ops of the original eval graph that
-lie outside the network are added analytically: one L2Loss per regularized
-weight, the random initializer of every kernel, the final ArgMax and the
-streaming mean-IoU's elementwise ops. The Softmax and the
-mean over scales were not counted in 2018, so they are left out.
+per-op rules to it. Our graph runs the same counted ops (convs, depthwise
+convs, residual adds, input scaling, pooling, bias adds; fused batch norm and
+resizes count nothing), atrous convs included, which TensorFlow executes as
+SpaceToBatchND -> VALID conv -> BatchToSpaceND on a map padded to a multiple
+of the rate. Ops of the original eval graph that lie outside the network are
+added analytically: one L2Loss per regularized weight, the random initializer
+of every kernel, the final ArgMax and the streaming mean-IoU's elementwise
+ops. The Softmax and the mean over scales were not counted in 2018, so they
+are left out.
 """
 
 import dataclasses
@@ -134,7 +134,8 @@ class Counter:
 
   def __init__(self, model):
     self._model = model
-    self._graph_def = None
+    self._graph_def = None  # Traced at the first count.
+    self._image_node = None
     self._counts = {}
 
   def _trace(self):
