@@ -1,8 +1,8 @@
 r"""Seconds per 513x513 forward pass of a configured DeepLab on this machine.
 
 Times `model(images, training=False)` in a `tf.function` (batch 1 by
-default, random weights) in three variants: our batch norm (TensorFlow's
-fused kernel at inference), Keras 3's own composed batch norm, and ours
+default, random weights) in three variants: our batch norm (a per-channel
+scale and shift at inference), Keras 3's own composed batch norm, and ours
 under XLA (`jit_compile=True`). Prints the median of several runs after a
 warm-up for each.
 

@@ -1,8 +1,11 @@
 """Two logical CPUs for the whole suite, so that tests can run real
 MirroredStrategy replicas. This must run before TensorFlow initialises its
-devices, i.e. at collection, before any test module is imported.
+devices, i.e. at collection, before any test module is imported. TensorFlow
+loads as the binaries load it (`official.tensorflow_startup`: oneDNN's
+kernels on).
 """
 
+import official  # pylint: disable=unused-import
 import tensorflow as tf
 
 tf.config.set_logical_device_configuration(

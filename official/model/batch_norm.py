@@ -1,8 +1,11 @@
 """Batch normalization on TensorFlow's fused kernel, as the original's slim.
 
-Keras 3 composes batch normalization from elementwise ops on TensorFlow; the
-fused kernel (one op, as the original's slim `batch_norm(fused=True)`) is
-faster in inference and in training (BENCHMARKS.md). In training, the moving
+Keras 3 composes batch normalization from elementwise ops on TensorFlow; in
+training the fused kernel (one op, as the original's slim
+`batch_norm(fused=True)`) is faster (BENCHMARKS.md). At inference the layer
+is a per-channel scale and shift, two ops: TensorFlow's remapper would fuse
+the fused kernel into the conv before it, and oneDNN's kernel for that
+fusion runs the network twelve times slower. In training, the moving
 variance follows the unbiased (Bessel-corrected) batch variance, as the
 fused kernel reports it and as the original's update ops used it; Keras
 would take the biased one. Batch statistics synchronised across replicas
@@ -10,12 +13,32 @@ would take the biased one. Batch statistics synchronised across replicas
 moving variance over the global batch.
 """
 
+import contextlib
+
 import keras
 import tensorflow as tf
 
 # The fused kernel's smallest epsilon: TensorFlow raises smaller ones to it
 # (so the original's 1e-5 ran as this); the synchronised path does too.
 _MIN_FUSED_EPSILON = 1.001e-5
+
+
+_fused_at_inference = False
+
+
+@contextlib.contextmanager
+def fused_kernel_at_inference():
+  """Inference batch norms traced inside run TensorFlow's fused kernel.
+
+  The op the original's graphs held, which the multiply-add count's
+  convention counts as nothing (reference §11).
+  """
+  global _fused_at_inference  # pylint: disable=global-statement
+  previous, _fused_at_inference = _fused_at_inference, True
+  try:
+    yield
+  finally:
+    _fused_at_inference = previous
 
 
 def _sum_over_replicas(value):
@@ -42,14 +65,25 @@ class BatchNorm(keras.layers.BatchNormalization):
     if not fusable:
       return super().call(inputs, training=training, mask=mask)
     if not (training and self.trainable):
-      outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
-          inputs,
-          scale=tf.cast(self.gamma, tf.float32),
-          offset=tf.cast(self.beta, tf.float32),
-          mean=tf.cast(self.moving_mean, tf.float32),
-          variance=tf.cast(self.moving_variance, tf.float32),
-          epsilon=self.epsilon,
-          is_training=False)
+      if _fused_at_inference:
+        outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
+            inputs,
+            scale=tf.cast(self.gamma, tf.float32),
+            offset=tf.cast(self.beta, tf.float32),
+            mean=tf.cast(self.moving_mean, tf.float32),
+            variance=tf.cast(self.moving_variance, tf.float32),
+            epsilon=self.epsilon,
+            is_training=False)
+        return tf.cast(outputs, self.compute_dtype)
+      # A per-channel scale and shift, which TensorFlow's remapper leaves
+      # apart from the conv before it: oneDNN's kernel for a conv fused with
+      # an inference batch norm is slow (BENCHMARKS.md). The fused kernel
+      # takes epsilon as given at inference; so does this.
+      scale = tf.cast(self.gamma, tf.float32) * tf.math.rsqrt(
+          tf.cast(self.moving_variance, tf.float32) + self.epsilon)
+      shift = tf.cast(self.beta, tf.float32) - tf.cast(
+          self.moving_mean, tf.float32) * scale
+      outputs = tf.cast(inputs, tf.float32) * scale + shift
       return tf.cast(outputs, self.compute_dtype)
     if self.synchronized:
       outputs, mean, variance = self._synchronized_batch_norm(inputs)

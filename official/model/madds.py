@@ -2,11 +2,12 @@
 
 The paper's "Multiply-Adds" are the TensorFlow profiler's float-op count of the
 original inference graph, halved. We trace our own inference graph once, at an
-unknown image size, import it at each static size counted (TensorFlow's shape
-inference then gives every op its static shape) and apply the profiler's
-per-op rules to it. Our graph runs the same counted ops (convs, depthwise
-convs, residual adds, input scaling, pooling, bias adds; fused batch norm and
-resizes count nothing), atrous convs included, which TensorFlow executes as
+unknown image size, its batch norms as the fused kernel the original ran,
+import it at each static size counted (TensorFlow's shape inference then
+gives every op its static shape) and apply the profiler's per-op rules to it.
+Our graph runs the same counted ops (convs, depthwise convs, residual adds,
+input scaling, pooling, bias adds; fused batch norm and resizes count
+nothing), atrous convs included, which TensorFlow executes as
 SpaceToBatchND -> VALID conv -> BatchToSpaceND on a map padded to a multiple
 of the rate. Ops of the original eval graph that lie outside the network are
 added analytically: one L2Loss per regularized weight, the random initializer
@@ -20,6 +21,7 @@ import dataclasses
 import numpy as np
 import tensorflow as tf
 
+from official.model import batch_norm
 from official.ops import resize
 
 
@@ -143,8 +145,9 @@ class Counter:
     forward = tf.function(
         lambda images: self._model.head_logits(images, training=False),
         autograph=False)
-    graph = forward.get_concrete_function(
-        tf.TensorSpec([1, None, None, 3], tf.float32)).graph
+    with batch_norm.fused_kernel_at_inference():
+      graph = forward.get_concrete_function(
+          tf.TensorSpec([1, None, None, 3], tf.float32)).graph
     self._image_node = graph.inputs[0].op.name
     self._graph_def = graph.as_graph_def()
     # An imported graph knows nothing of the variables' shapes: their reads

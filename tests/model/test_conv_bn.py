@@ -18,7 +18,7 @@ def _randomize_batch_norm(bn, rng):
 
 class BatchNormTest(tf.test.TestCase):
 
-  def test_fused_inference_equals_keras(self):
+  def test_inference_equals_keras(self):
     rng = np.random.default_rng(0)
     inputs = tf.constant(rng.normal(size=(2, 5, 7, 6)), tf.float32)
     fused = batch_norm.BatchNorm(epsilon=1e-3)
@@ -29,6 +29,21 @@ class BatchNormTest(tf.test.TestCase):
     plain.set_weights(fused.get_weights())
     self.assertAllClose(fused(inputs, training=False),
                         plain(inputs, training=False), atol=1e-5)
+
+  def test_inference_is_a_scale_and_shift(self):
+    # Not the fused kernel, which the remapper would fuse into the conv
+    # before it (oneDNN runs that fusion slowly).
+    bn = batch_norm.BatchNorm()
+    bn.build((1, 4, 4, 3))
+    graph = tf.function(lambda x: bn(x, training=False)).get_concrete_function(
+        tf.TensorSpec([1, 4, 4, 3])).graph
+    self.assertNotIn('FusedBatchNormV3',
+                     [op.type for op in graph.get_operations()])
+    # Two passes over the activations; the rest is per channel.
+    self.assertEqual([op.type for op in graph.get_operations()
+                      if op.type not in ('Placeholder', 'Identity') and
+                      op.outputs and op.outputs[0].shape == (1, 4, 4, 3)],
+                     ['Mul', 'AddV2'])
 
   def test_training_updates_moving_statistics(self):
     bn = batch_norm.BatchNorm(momentum=0.5)

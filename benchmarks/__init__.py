@@ -1,0 +1,7 @@
+"""Benchmarks, run as `python -m benchmarks.<name>`.
+
+Importing `official` first loads TensorFlow as the binaries load it
+(`official.tensorflow_startup`: oneDNN's kernels on, start-up lines dropped).
+"""
+
+import official  # pylint: disable=unused-import
