@@ -18,10 +18,10 @@ import contextlib
 import keras
 import tensorflow as tf
 
-# The fused kernel's smallest epsilon: TensorFlow raises smaller ones to it
-# (so the original's 1e-5 ran as this); the synchronised path does too.
+# The fused kernel's smallest epsilon in training: TensorFlow raises smaller
+# ones to it (so the original's 1e-5 trained as this); the synchronised path
+# does too. At inference the kernel takes epsilon as given.
 _MIN_FUSED_EPSILON = 1.001e-5
-
 
 _fused_at_inference = False
 
