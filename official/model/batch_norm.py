@@ -66,14 +66,7 @@ class BatchNorm(keras.layers.BatchNormalization):
       return super().call(inputs, training=training, mask=mask)
     if not (training and self.trainable):
       if _fused_at_inference:
-        outputs, _, _ = tf.compat.v1.nn.fused_batch_norm(
-            inputs,
-            scale=tf.cast(self.gamma, tf.float32),
-            offset=tf.cast(self.beta, tf.float32),
-            mean=tf.cast(self.moving_mean, tf.float32),
-            variance=tf.cast(self.moving_variance, tf.float32),
-            epsilon=self.epsilon,
-            is_training=False)
+        outputs, _, _ = self._fused_kernel(inputs, is_training=False)
         return tf.cast(outputs, self.compute_dtype)
       # A per-channel scale and shift, which TensorFlow's remapper leaves
       # apart from the conv before it: oneDNN's kernel for a conv fused with
@@ -93,18 +86,26 @@ class BatchNorm(keras.layers.BatchNormalization):
     else:
       # The kernel also moves the averages, by the unbiased batch variance:
       # a few ops fewer per layer in the traced step.
-      outputs, mean, variance = tf.compat.v1.nn.fused_batch_norm(
-          inputs,
-          scale=tf.cast(self.gamma, tf.float32),
-          offset=tf.cast(self.beta, tf.float32),
-          mean=tf.cast(self.moving_mean, tf.float32),
-          variance=tf.cast(self.moving_variance, tf.float32),
-          epsilon=self.epsilon,
-          is_training=True,
+      outputs, mean, variance = self._fused_kernel(
+          inputs, is_training=True,
           exponential_avg_factor=1.0 - self.momentum)
     self.moving_mean.assign(mean)
     self.moving_variance.assign(variance)
     return tf.cast(outputs, self.compute_dtype)
+
+  def _fused_kernel(self, inputs, **mode):
+    """TensorFlow's fused kernel on the layer's weights and statistics.
+
+    `mode`: `is_training` and, in training, `exponential_avg_factor`.
+    """
+    return tf.compat.v1.nn.fused_batch_norm(
+        inputs,
+        scale=tf.cast(self.gamma, tf.float32),
+        offset=tf.cast(self.beta, tf.float32),
+        mean=tf.cast(self.moving_mean, tf.float32),
+        variance=tf.cast(self.moving_variance, tf.float32),
+        epsilon=self.epsilon,
+        **mode)
 
   def _synchronized_batch_norm(self, inputs):
     """Outputs, batch mean and unbiased batch variance over all replicas.
