@@ -7,12 +7,18 @@ the conv: the kernel's output channels multiplied by `scale`, `shift` as
 the bias. Every `ConvBN` (and so both halves of every `SeparableConvBN`)
 then runs one conv with a bias instead of a conv and a batch norm.
 
+A folded ReLU6 runs as `minimum(relu(x), 6)`, the same function: TensorFlow
+fuses conv + bias + ReLU6 into one kernel, and oneDNN's is about seven times
+slower than its conv + bias + ReLU followed by the minimum (BENCHMARKS.md).
+The LiteRT converter fuses both forms into the conv alike.
+
 Folding works on a copy: the trained model, its layers and its checkpoint
 layout are untouched, and the copy is only for inference.
 """
 
 import keras
 import numpy as np
+import tensorflow as tf
 
 from official.model import conv_bn
 
@@ -54,6 +60,10 @@ def _biased_conv(layer):
   return conv
 
 
+def _relu6_unfused(x):
+  return tf.minimum(tf.nn.relu(x), 6.0)
+
+
 def _fold_conv_bn(layer):
   """Swaps a built `ConvBN`'s conv for the biased one and its batch norm out.
 
@@ -70,6 +80,8 @@ def _fold_conv_bn(layer):
     layer.bn = keras.layers.Identity(name='BatchNorm_folded')
   finally:
     tracker.lock()
+  if layer.activation == 'relu6':
+    layer.activation_fn = _relu6_unfused
 
 
 def fold_batch_norm_in_place(layer):

@@ -106,7 +106,7 @@ class ConvBN(keras.layers.Layer):
     self.bn = batch_norm.BatchNorm(
         momentum=bn_momentum, epsilon=bn_epsilon,
         synchronized=sync_batch_norm, name='BatchNorm')
-    self._activation = keras.activations.get(activation)
+    self.activation_fn = keras.activations.get(activation)
 
   @property
   def kernel(self):
@@ -135,7 +135,7 @@ class ConvBN(keras.layers.Layer):
       x = tf.pad(x, [[0, 0], [begin, end], [begin, end], [0, 0]])
     x = self.conv(x)
     x = self.bn(x, training=training)
-    return self._activation(x)
+    return self.activation_fn(x)
 
   def get_config(self):
     config = super().get_config()

@@ -76,6 +76,27 @@ class FoldInPlaceTest(tf.test.TestCase, parameterized.TestCase):
     self.assertAllClose(layer(images, training=False), expected, atol=1e-5,
                         rtol=1e-5)
 
+  def test_relu6_runs_as_relu_and_minimum(self):
+    # oneDNN's kernel for conv + bias + ReLU6 fused is the slow one.
+    layer = conv_bn.ConvBN(8, 1, activation='relu6')
+    images = 8 * _images()
+    layer(images)
+    fixtures.randomize_batch_norm(layer)
+    expected = layer(images, training=False)
+    batch_norm_folding.fold_batch_norm_in_place(layer)
+    graph = tf.function(lambda x: layer(x, training=False)
+                       ).get_concrete_function(images).graph
+    op_types = [op.type for op in graph.get_operations()]
+    self.assertNotIn('Relu6', op_types)
+    self.assertEqual(op_types.count('Minimum'), 1)
+    self.assertAllClose(layer(images, training=False), expected, atol=1e-5,
+                        rtol=1e-5)
+    # Both ends of the clip are reached.
+    self.assertBetween(float(tf.reduce_mean(tf.cast(expected == 6.0,
+                                                    tf.float32))), 0.05, 0.95)
+    self.assertBetween(float(tf.reduce_mean(tf.cast(expected == 0.0,
+                                                    tf.float32))), 0.05, 0.95)
+
   def test_separable_folds_depthwise_and_pointwise(self):
     layer = conv_bn.SeparableConvBN(8)
     layer(_images())
