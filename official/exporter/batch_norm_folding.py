@@ -12,6 +12,12 @@ fuses conv + bias + ReLU6 into one kernel, and oneDNN's is about seven times
 slower than its conv + bias + ReLU followed by the minimum (BENCHMARKS.md).
 The LiteRT converter fuses both forms into the conv alike.
 
+A folded Xception's pre-activation ReLUs run as `maximum(x, 0)`: where one
+follows a residual add whose sum also feeds the next one, oneDNN's graph
+rewrite of conv + bias + add + ReLU fails ("remapper failed: ... Mutation::
+Apply error", logged as an error at the first run). The LiteRT converter
+turns the maximum back into RELU.
+
 Folding works on a copy: the trained model, its layers and its checkpoint
 layout are untouched, and the copy is only for inference.
 """
@@ -64,6 +70,10 @@ def _relu6_unfused(x):
   return tf.minimum(tf.nn.relu(x), 6.0)
 
 
+def _relu_unfused(x):
+  return tf.maximum(x, 0.0)
+
+
 def _fold_conv_bn(layer):
   """Swaps a built `ConvBN`'s conv for the biased one and its batch norm out.
 
@@ -91,10 +101,13 @@ def fold_batch_norm_in_place(layer):
   up to float rounding, and can no longer be trained or checkpointed as
   before: use it on a copy (`fold_batch_norm`).
   """
-  conv_bns = [sublayer for sublayer in layer._flatten_layers()  # pylint: disable=protected-access
-              if isinstance(sublayer, conv_bn.ConvBN)]
-  for conv_bn_layer in conv_bns:
-    _fold_conv_bn(conv_bn_layer)
+  sublayers = list(layer._flatten_layers())  # pylint: disable=protected-access
+  for sublayer in sublayers:
+    if isinstance(sublayer, conv_bn.ConvBN):
+      _fold_conv_bn(sublayer)
+    elif (isinstance(sublayer, conv_bn.SeparableConvBN) and
+          sublayer.preactivation and sublayer.activation == 'relu'):
+      sublayer.preactivation_fn = _relu_unfused
 
 
 def fold_batch_norm(model):

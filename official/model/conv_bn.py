@@ -209,7 +209,7 @@ class SeparableConvBN(keras.layers.Layer):
         filters, 1, activation=inner_activation,
         kernel_initializer=self.pointwise_initializer,
         name=f'{self.name}_pointwise', **bn_args)
-    self._preactivation = (
+    self.preactivation_fn = (
         keras.activations.get(activation) if preactivation else None)
 
   def build(self, input_shape):
@@ -221,8 +221,8 @@ class SeparableConvBN(keras.layers.Layer):
 
   def call(self, inputs, training=None):
     x = inputs
-    if self._preactivation is not None:
-      x = self._preactivation(x)
+    if self.preactivation_fn is not None:
+      x = self.preactivation_fn(x)
     x = self.depthwise(x, training=training)
     return self.pointwise(x, training=training)
 

@@ -97,6 +97,23 @@ class FoldInPlaceTest(tf.test.TestCase, parameterized.TestCase):
     self.assertBetween(float(tf.reduce_mean(tf.cast(expected == 0.0,
                                                     tf.float32))), 0.05, 0.95)
 
+  def test_xception_preactivation_runs_as_a_maximum(self):
+    # oneDNN's rewrite of conv + bias + residual add + ReLU fails on a folded
+    # Xception, whose sums also feed the next residual add.
+    layer = conv_bn.SeparableConvBN(8, preactivation=True)
+    images = _images()
+    layer(images)
+    fixtures.randomize_batch_norm(layer)
+    expected = layer(images, training=False)
+    batch_norm_folding.fold_batch_norm_in_place(layer)
+    graph = tf.function(lambda x: layer(x, training=False)
+                       ).get_concrete_function(images).graph
+    op_types = [op.type for op in graph.get_operations()]
+    self.assertNotIn('Relu', op_types)
+    self.assertEqual(op_types.count('Maximum'), 1)
+    self.assertAllClose(layer(images, training=False), expected, atol=1e-5,
+                        rtol=1e-5)
+
   def test_separable_folds_depthwise_and_pointwise(self):
     layer = conv_bn.SeparableConvBN(8)
     layer(_images())
