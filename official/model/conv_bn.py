@@ -45,6 +45,15 @@ def output_shape_in_sequence(input_shape, *layers):
   return shape
 
 
+def _pointwise_matmul(inputs, kernel):
+  """A 1x1 conv of NHWC `inputs` with `kernel` [1, 1, in, out] as a matmul."""
+  kernel = tf.cast(kernel, inputs.dtype)
+  shape = tf.shape(inputs)
+  outputs = tf.matmul(tf.reshape(inputs, [-1, kernel.shape[2]]),
+                      tf.reshape(kernel, kernel.shape[2:]))
+  return tf.reshape(outputs, tf.concat([shape[:3], kernel.shape[3:]], 0))
+
+
 @keras.saving.register_keras_serializable(package='deeplab')
 class ConvBN(keras.layers.Layer):
   """Bias-free conv (or depthwise conv) -> batch norm -> optional activation.
@@ -89,6 +98,12 @@ class ConvBN(keras.layers.Layer):
     self.bn_epsilon = bn_epsilon
     self.sync_batch_norm = sync_batch_norm
 
+    # In training a 1x1 conv runs as the matrix product it is: oneDNN's conv
+    # gradient kernels take up to 1.6x the time of its matrix multiply for
+    # it (BENCHMARKS.md). Inference keeps the conv, which exports and the
+    # multiply-add count read.
+    self._matmul_in_training = (not depthwise and kernel_size == 1 and
+                                strides == 1)
     self._padding = None
     if explicit_padding and strides > 1 and kernel_size > 1:
       self._padding = _fixed_padding(kernel_size, dilation_rate)
@@ -133,7 +148,10 @@ class ConvBN(keras.layers.Layer):
     if self._padding:
       begin, end = self._padding
       x = tf.pad(x, [[0, 0], [begin, end], [begin, end], [0, 0]])
-    x = self.conv(x)
+    if training and self._matmul_in_training:
+      x = _pointwise_matmul(x, self.conv.kernel)
+    else:
+      x = self.conv(x)
     x = self.bn(x, training=training)
     return self.activation_fn(x)
 

@@ -131,6 +131,40 @@ class ConvBNTest(tf.test.TestCase, parameterized.TestCase):
     layer = conv_bn.ConvBN(2, 3, dilation_rate=6)
     self.assertEqual(layer(tf.zeros([1, 33, 33, 3])).shape, (1, 33, 33, 2))
 
+  def test_pointwise_conv_trains_as_a_matmul_of_the_same_gradients(self):
+    layer = conv_bn.ConvBN(8, 1, activation='relu')
+    images = tf.random.stateless_normal([2, 5, 7, 4], [0, 1])
+    layer(images)
+    kernel = layer.conv.kernel
+
+    def step(x):
+      with tf.GradientTape() as tape:
+        outputs = layer(x, training=True)
+        loss = tf.reduce_sum(outputs * tf.range(8, dtype=tf.float32))
+      return outputs, tape.gradient(loss, [kernel, layer.bn.gamma])
+
+    graph = tf.function(step).get_concrete_function(images).graph
+    op_types = {op.type for op in graph.get_operations()}
+    self.assertIn('MatMul', op_types)
+    self.assertNoCommonElements(
+        op_types, {'Conv2D', 'Conv2DBackpropFilter', 'Conv2DBackpropInput'})
+
+    outputs, gradients = step(images)
+    with tf.GradientTape() as tape:
+      conv = tf.nn.conv2d(images, kernel, 1, 'SAME')
+      mean, variance = tf.nn.moments(conv, [0, 1, 2])
+      expected = tf.nn.relu(tf.nn.batch_normalization(
+          conv, mean, variance, layer.bn.beta, layer.bn.gamma, 1.001e-5))
+      loss = tf.reduce_sum(expected * tf.range(8, dtype=tf.float32))
+    self.assertAllClose(outputs, expected, atol=1e-5)
+    for ours, theirs in zip(gradients,
+                            tape.gradient(loss, [kernel, layer.bn.gamma])):
+      self.assertAllClose(ours, theirs, atol=1e-4, rtol=1e-4)
+    # Inference keeps the conv.
+    inference = tf.function(lambda x: layer(x, training=False)
+                           ).get_concrete_function(images).graph
+    self.assertIn('Conv2D', {op.type for op in inference.get_operations()})
+
   def test_filters_and_depthwise_are_exclusive(self):
     with self.assertRaisesRegex(ValueError, 'depthwise'):
       conv_bn.ConvBN(4, 3, depthwise=True)
