@@ -51,6 +51,23 @@ class FoldedKernelAndBiasTest(tf.test.TestCase):
 
 class FoldInPlaceTest(tf.test.TestCase, parameterized.TestCase):
 
+  def _fold_and_compare(self, layer, images):
+    """Folds `layer` in place, checking it computes what it did at inference.
+
+    Returns:
+      (its inference outputs, the op types of its folded inference graph).
+    """
+    layer(images)
+    fixtures.randomize_batch_norm(layer)
+    expected = layer(images, training=False)
+    batch_norm_folding.fold_batch_norm_in_place(layer)
+    self.assertEmpty(_batch_norms(layer))
+    self.assertAllClose(layer(images, training=False), expected, atol=1e-5,
+                        rtol=1e-5)
+    graph = tf.function(lambda x: layer(x, training=False)
+                       ).get_concrete_function(images).graph
+    return expected, [op.type for op in graph.get_operations()]
+
   @parameterized.named_parameters(
       ('conv_strided_fixed_padding',
        lambda: conv_bn.ConvBN(8, 3, strides=2, activation='relu')),
@@ -66,31 +83,14 @@ class FoldInPlaceTest(tf.test.TestCase, parameterized.TestCase):
       ('separable_aspp', lambda: conv_bn.SeparableConvBN(8, dilation_rate=2)),
   )
   def test_same_outputs_without_batch_norm(self, make_layer):
-    layer = make_layer()
-    images = _images()
-    layer(images)
-    fixtures.randomize_batch_norm(layer)
-    expected = layer(images, training=False)
-    batch_norm_folding.fold_batch_norm_in_place(layer)
-    self.assertEmpty(_batch_norms(layer))
-    self.assertAllClose(layer(images, training=False), expected, atol=1e-5,
-                        rtol=1e-5)
+    self._fold_and_compare(make_layer(), _images())
 
   def test_relu6_runs_as_relu_and_minimum(self):
     # oneDNN's kernel for conv + bias + ReLU6 fused is the slow one.
-    layer = conv_bn.ConvBN(8, 1, activation='relu6')
-    images = 8 * _images()
-    layer(images)
-    fixtures.randomize_batch_norm(layer)
-    expected = layer(images, training=False)
-    batch_norm_folding.fold_batch_norm_in_place(layer)
-    graph = tf.function(lambda x: layer(x, training=False)
-                       ).get_concrete_function(images).graph
-    op_types = [op.type for op in graph.get_operations()]
+    expected, op_types = self._fold_and_compare(
+        conv_bn.ConvBN(8, 1, activation='relu6'), 8 * _images())
     self.assertNotIn('Relu6', op_types)
     self.assertEqual(op_types.count('Minimum'), 1)
-    self.assertAllClose(layer(images, training=False), expected, atol=1e-5,
-                        rtol=1e-5)
     # Both ends of the clip are reached.
     self.assertBetween(float(tf.reduce_mean(tf.cast(expected == 6.0,
                                                     tf.float32))), 0.05, 0.95)
@@ -100,19 +100,10 @@ class FoldInPlaceTest(tf.test.TestCase, parameterized.TestCase):
   def test_xception_preactivation_runs_as_a_maximum(self):
     # oneDNN's rewrite of conv + bias + residual add + ReLU fails on a folded
     # Xception, whose sums also feed the next residual add.
-    layer = conv_bn.SeparableConvBN(8, preactivation=True)
-    images = _images()
-    layer(images)
-    fixtures.randomize_batch_norm(layer)
-    expected = layer(images, training=False)
-    batch_norm_folding.fold_batch_norm_in_place(layer)
-    graph = tf.function(lambda x: layer(x, training=False)
-                       ).get_concrete_function(images).graph
-    op_types = [op.type for op in graph.get_operations()]
+    _, op_types = self._fold_and_compare(
+        conv_bn.SeparableConvBN(8, preactivation=True), _images())
     self.assertNotIn('Relu', op_types)
     self.assertEqual(op_types.count('Maximum'), 1)
-    self.assertAllClose(layer(images, training=False), expected, atol=1e-5,
-                        rtol=1e-5)
 
   def test_separable_folds_depthwise_and_pointwise(self):
     layer = conv_bn.SeparableConvBN(8)
