@@ -53,13 +53,15 @@ class BatchNormTest(tf.test.TestCase):
     self.assertAllClose(bn.moving_mean, [1.0] * 4)
 
 
-class SynchronizedBatchNormTest(tf.test.TestCase):
+class SynchronizedBatchNormTest(tf.test.TestCase, parameterized.TestCase):
   """Two replicas with synchronised statistics train as one on both halves."""
 
-  def test_outputs_gradients_and_moving_statistics(self):
+  # A feature map, and the image pooling's one pixel per image.
+  @parameterized.parameters((3, 5), (1, 1))
+  def test_outputs_gradients_and_moving_statistics(self, height, width):
     strategy = fixtures.two_cpu_strategy(self)
     rng = np.random.default_rng(0)
-    inputs = rng.normal(1.0, 2.0, (4, 3, 5, 6)).astype(np.float32)
+    inputs = rng.normal(1.0, 2.0, (4, height, width, 6)).astype(np.float32)
     # A loss whose gradient differs per pixel: sum(outputs * weights).
     weights = rng.normal(size=inputs.shape).astype(np.float32)
     initial = [rng.uniform(0.5, 1.5, 6), rng.normal(size=6),
@@ -97,7 +99,7 @@ class SynchronizedBatchNormTest(tf.test.TestCase):
     # Each replica's share; the optimizer adds them up.
     self.assertAllClose(tf.add_n(gamma_gradients), expected[2], atol=1e-5)
     self.assertAllClose(tf.add_n(beta_gradients), expected[3], atol=1e-5)
-    # The moving variance by the unbiased variance of all 60 pixels.
+    # The moving variance by the unbiased variance of all pixels.
     flat = inputs.reshape(-1, 6)
     self.assertAllClose(synchronized.moving_mean,
                         0.9 * initial[2] + 0.1 * flat.mean(0), atol=1e-5)
