@@ -115,7 +115,7 @@ class BatchNorm(keras.layers.BatchNormalization):
     three. The gradient is batch norm's own formula, written out, with one
     all-reduce of two per-channel sums: differentiating the composed
     statistics traced about 50 more ops per layer and replica, and a
-    quarter more time to trace and start a two-replica step (BENCHMARKS.md).
+    third more time to trace and start a two-replica step (BENCHMARKS.md).
     """
     inputs = tf.cast(inputs, tf.float32)
     channels = inputs.shape[-1]
