@@ -100,8 +100,9 @@ class ConvBN(keras.layers.Layer):
 
     # In training a 1x1 conv runs as the matrix product it is: oneDNN's conv
     # gradient kernels took up to 1.8x the forward conv's time for it, a
-    # matrix multiply's gradients no more than its own (BENCHMARKS.md). Inference keeps the conv, which exports and the
-    # multiply-add count read.
+    # matrix multiply's gradients no more than its own (BENCHMARKS.md).
+    # Inference keeps the conv, which exports and the multiply-add count
+    # read.
     self._matmul_in_training = (not depthwise and kernel_size == 1 and
                                 strides == 1)
     self._padding = None
