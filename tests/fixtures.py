@@ -34,6 +34,8 @@ import keras
 import numpy as np
 from PIL import Image
 import tensorflow as tf
+# Not exported as tf.config.experimental: undoes a run's deterministic ops.
+from tensorflow.python.framework import config as tf_config
 
 from official import cli
 from official import operative_config
@@ -365,7 +367,8 @@ def run_main(module_name, *flag_args):
   """`python -m module_name flags` in this process, through `cli.run`.
 
   The binary's flags are parsed from `flag_args` alone and unparsed after,
-  and its gin config cleared.
+  its gin config cleared and deterministic ops (`train.deterministic_ops`,
+  process-wide) switched off again.
 
   Returns:
     A `subprocess.CompletedProcess` with the exit status and what the binary
@@ -375,6 +378,7 @@ def run_main(module_name, *flag_args):
   argv = [module_name, *flag_args]
   stdout, stderr = io.StringIO(), io.StringIO()
   was_parsed = FLAGS.is_parsed()
+  was_deterministic = tf_config.is_op_determinism_enabled()
   try:
     with mock.patch.object(sys, 'argv', argv), contextlib.redirect_stdout(
         stdout), contextlib.redirect_stderr(stderr):
@@ -385,6 +389,8 @@ def run_main(module_name, *flag_args):
         returncode = _exit_status(exit_.code, stderr)
   finally:
     gin.clear_config()
+    if not was_deterministic:
+      tf_config.disable_op_determinism()
     FLAGS.unparse_flags()
     if was_parsed:
       FLAGS.mark_as_parsed()

@@ -8,7 +8,6 @@ import json
 import os
 
 from absl import logging
-import keras
 import tensorflow as tf
 
 from official.exporter import batch_norm_folding
@@ -50,18 +49,26 @@ def export_saved_model(model, export_dir, class_names, eval_scales=(1.0,),
                                    add_flipped_images)
   if fold_batch_norm:
     model = batch_norm_folding.fold_batch_norm(model)
-  archive = keras.export.ExportArchive()
-  archive.track(model)
   functions = serving.serving_functions(model, eval_scales, add_flipped_images,
                                         crop_size, jit_compile)
-  for name, (function, spec) in functions.items():
-    archive.add_endpoint(name, function, input_signature=[spec])
+  # Each traced once, here. Keras' ExportArchive traces them again inside
+  # the save, and the model's own default signature too, looking for lookup
+  # tables, which this model does not hold.
+  signatures = {
+      name: tf.function(function, autograph=False).get_concrete_function(spec)
+      for name, (function, spec) in functions.items()}
+  root = tf.Module()
+  # The variables the signatures read, tracked by the root itself: TF1
+  # loaders (`saved_model_cli run`) find them there.
+  root.signature_variables = _captured_variables(signatures.values())
+  for name, function in signatures.items():
+    setattr(root, name, function)
   # Saving logs the generated names of hundreds of captured variables at
   # INFO level.
   verbosity = logging.get_verbosity()
   logging.set_verbosity(logging.WARNING)
   try:
-    archive.write_out(export_dir, verbose=False)
+    tf.saved_model.save(root, export_dir, signatures=signatures)
   finally:
     logging.set_verbosity(verbosity)
   path = os.path.join(export_dir, MODEL_INFO_PATH)
@@ -69,3 +76,12 @@ def export_saved_model(model, export_dir, class_names, eval_scales=(1.0,),
   with tf.io.gfile.GFile(path, 'w') as f:
     json.dump(info, f, indent=2)
   return info
+
+
+def _captured_variables(functions):
+  """The variables `functions` read, each once, in order of first use."""
+  variables = {}
+  for function in functions:
+    for variable in function.variables:
+      variables.setdefault(id(variable), variable)
+  return list(variables.values())

@@ -108,6 +108,15 @@ class SavedModelTest(tf.test.TestCase, parameterized.TestCase):
     self.assertAllEqual(outputs['semantic_predictions'],
                         expected['semantic_predictions'])
 
+  def test_holds_each_weight_once(self):
+    reader = tf.train.load_checkpoint(
+        os.path.join(self.export_dir, 'variables', 'variables'))
+    stored = sum(int(np.prod(shape)) for key, shape in
+                 reader.get_variable_to_shape_map().items()
+                 if key != '_CHECKPOINTABLE_OBJECT_GRAPH')
+    self.assertEqual(stored, sum(int(np.prod(weight.shape))
+                                 for weight in self.model.weights))
+
   def test_model_info(self):
     with open(os.path.join(self.export_dir, 'assets.extra',
                            'model_info.json')) as f:

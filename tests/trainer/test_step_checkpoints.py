@@ -7,14 +7,11 @@ then holds the weights after step N of a known batch.
 """
 
 import os
-import subprocess
-import sys
 
 import gin
 import numpy as np
 import tensorflow as tf
 
-from official import cli
 from official.data import pipeline
 from official.model import builder
 from official.trainer import gradient_multipliers
@@ -105,11 +102,11 @@ class StepCheckpointsTest(tf.test.TestCase):
     initial_statistics = [variable.numpy()
                           for variable in _moving_statistics(model)]
     model_dir = os.path.join(root, 'run')
-    result = subprocess.run(
-        [sys.executable, '-m', 'official.train', f'--model_dir={model_dir}',
-         f'--gin_file={fixtures.QUICKSTART}', f'--checkpoint={init_path}'] +
-        [f'--gin_bindings={binding}' for binding in _bindings(data_dir)],
-        cwd=cli.REPO_ROOT, capture_output=True, text=True, timeout=300)
+    gin.clear_config()
+    result = fixtures.run_main(
+        'official.train', f'--model_dir={model_dir}',
+        f'--gin_file={fixtures.QUICKSTART}', f'--checkpoint={init_path}',
+        *[f'--gin_bindings={binding}' for binding in _bindings(data_dir)])
     self.assertEqual(result.returncode, 0, result.stderr)
 
     # As the trainer's: a rate from a callable, no variable of its own.
