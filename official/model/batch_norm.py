@@ -80,9 +80,10 @@ class BatchNorm(keras.layers.BatchNormalization):
       return tf.cast(outputs, self.compute_dtype)
     if self.synchronized:
       outputs, mean, variance = self._synchronized_batch_norm(inputs)
-      decay = tf.constant(self.momentum, tf.float32)
-      mean = self.moving_mean * decay + mean * (1.0 - decay)
-      variance = self.moving_variance * decay + variance * (1.0 - decay)
+      # The fused kernel's update, with its factor computed the same way.
+      factor = 1.0 - self.momentum
+      mean = self.moving_mean * (1.0 - factor) + mean * factor
+      variance = self.moving_variance * (1.0 - factor) + variance * factor
     else:
       # The kernel also moves the averages, by the unbiased batch variance:
       # a few ops fewer per layer in the traced step.
@@ -119,11 +120,17 @@ class BatchNorm(keras.layers.BatchNormalization):
     """
     inputs = tf.cast(inputs, tf.float32)
     channels = inputs.shape[-1]
-    local_count = tf.cast(tf.size(inputs) // channels, tf.float32)
+    if inputs.shape[:-1].is_fully_defined():
+      # A training crop's static shape: a constant, not five ops per layer.
+      local_count = tf.constant([inputs.shape[:-1].num_elements()],
+                                tf.float32)
+    else:
+      local_count = tf.reshape(
+          tf.cast(tf.size(inputs) // channels, tf.float32), [1])
     sums, squared_sums, count = tf.split(_sum_over_replicas(tf.concat([
         tf.reduce_sum(inputs, axis=[0, 1, 2]),
         tf.reduce_sum(tf.square(inputs), axis=[0, 1, 2]),
-        local_count[None]], axis=0)), [channels, channels, 1])
+        local_count], axis=0)), [channels, channels, 1])
     mean = tf.math.divide_no_nan(sums, count)
     variance = tf.maximum(
         tf.math.divide_no_nan(squared_sums, count) - tf.square(mean), 0.0)
