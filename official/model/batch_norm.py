@@ -80,10 +80,10 @@ class BatchNorm(keras.layers.BatchNormalization):
       return tf.cast(outputs, self.compute_dtype)
     if self.synchronized:
       outputs, mean, variance = self._synchronized_batch_norm(inputs)
-      # The fused kernel's update, with its factor computed the same way.
-      factor = 1.0 - self.momentum
-      mean = self.moving_mean * (1.0 - factor) + mean * factor
-      variance = self.moving_variance * (1.0 - factor) + variance * factor
+      # Python floats, as the fused kernel's factor below: no decay ops.
+      mean = self.moving_mean * self.momentum + mean * (1.0 - self.momentum)
+      variance = (self.moving_variance * self.momentum +
+                  variance * (1.0 - self.momentum))
     else:
       # The kernel also moves the averages, by the unbiased batch variance:
       # a few ops fewer per layer in the traced step.
