@@ -126,12 +126,6 @@ class EvalBinaryTest(tf.test.TestCase):
         fixtures.assert_one_line_error(
             self, fixtures.run_main('official.eval', *case_flags), expected)
 
-  def test_one_line_error_and_exit_status_of_the_process(self):
-    missing = os.path.join(self.get_temp_dir(), 'missing')
-    fixtures.assert_one_line_error(
-        self, fixtures.run_binary('official.eval', f'--model_dir={missing}'),
-        f'--model_dir {missing}: no such folder.')
-
 
 if __name__ == '__main__':
   tf.test.main()

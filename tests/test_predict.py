@@ -149,9 +149,8 @@ class PredictBinaryTest(tf.test.TestCase):
             'official.predict', f'--input={unreadable}',
             f'--export_dir={self.stand_in_dir}', output_dir),
         f'1 of 1 images are not readable image files ({unreadable})')
-    # Once in a process of its own: the exit status and what it prints.
     fixtures.assert_one_line_error(
-        self, fixtures.run_binary(
+        self, fixtures.run_main(
             'official.predict', f'--input={self.input_dir}/*.bmp',
             f'--model_dir={self.run_dir}', output_dir),
         f'--input {self.input_dir}/*.bmp: matches no file.')

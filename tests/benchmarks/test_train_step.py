@@ -1,11 +1,8 @@
 import json
 import os
-import subprocess
-import sys
 
 import tensorflow as tf
 
-from official import cli
 from tests import fixtures
 
 
@@ -13,14 +10,12 @@ class TrainStepTest(tf.test.TestCase):
 
   def test_prints_the_step_time_memory_and_top_ops(self):
     profile_dir = os.path.join(self.get_temp_dir(), 'profile')
-    result = subprocess.run(
-        [sys.executable, '-m', 'benchmarks.train_step',
-         f'--gin_file={fixtures.QUICKSTART}', '--batch_size=2',
-         '--crop_size=33', '--steps=2', '--warmup_steps=0',
-         f'--profile_dir={profile_dir}', '--top_ops=3'] +
-        [f'--gin_bindings={binding}'
-         for binding in fixtures.TINY_MODEL_BINDINGS],
-        cwd=cli.REPO_ROOT, capture_output=True, text=True, timeout=300)
+    result = fixtures.run_main(
+        'benchmarks.train_step', f'--gin_file={fixtures.QUICKSTART}',
+        '--batch_size=2', '--crop_size=33', '--steps=2', '--warmup_steps=0',
+        f'--profile_dir={profile_dir}', '--top_ops=3',
+        *[f'--gin_bindings={binding}'
+          for binding in fixtures.TINY_MODEL_BINDINGS])
     self.assertEqual(result.returncode, 0, result.stderr)
     lines = result.stdout.strip().splitlines()
     self.assertIn('batch 2 of 33x33', lines[0])

@@ -64,9 +64,9 @@ class VocSubmissionTest(tf.test.TestCase):
     test_ids = toy.write_voc_test(root, num_images=3, seed=1)
     _, run_dir = fixtures.shared_run()
     output_dir = os.path.join(root, 'submission')
-    result = fixtures.run_binary('official.predict', f'--model_dir={run_dir}',
-                                 f'--input={root}', f'--output_dir={output_dir}',
-                                 '--voc_submission')
+    result = fixtures.run_main('official.predict', f'--model_dir={run_dir}',
+                               f'--input={root}', f'--output_dir={output_dir}',
+                               '--voc_submission')
     self.assertEqual(result.returncode, 0, result.stderr)
     self.assertIn('Wrote 3 PNGs to', result.stdout)
     members = _members(os.path.join(output_dir, 'results.tar.gz'))

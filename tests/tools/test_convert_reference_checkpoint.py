@@ -20,8 +20,8 @@ _GIN_FILE = os.path.join(fixtures.REPO_ROOT,
                          'gin_configs/voc/mobilenetv2_os16.gin')
 
 
-def _run(*args, run=fixtures.run_main):
-  return run('tools.convert_reference_checkpoint', *args)
+def _run(*args):
+  return fixtures.run_main('tools.convert_reference_checkpoint', *args)
 
 
 def _error_lines(result):
@@ -68,10 +68,8 @@ class ConvertReferenceCheckpointTest(tf.test.TestCase):
     self.assertLen(report.restored, 272)
 
   def test_missing_checkpoint(self):
-    # In a process of its own: the exit status and what it prints.
     result = _run('--reference_checkpoint=/nowhere/model.ckpt',
-                  f'--gin_file={_GIN_FILE}', '--output_dir=/tmp/unused',
-                  run=fixtures.run_binary)
+                  f'--gin_file={_GIN_FILE}', '--output_dir=/tmp/unused')
     self.assertEqual(result.returncode, 1)
     self.assertEqual(_error_lines(result), [
         'error: /nowhere/model.ckpt: no such checkpoint (expected '

@@ -111,9 +111,8 @@ class MakeToyDatasetTest(tf.test.TestCase):
                                           '*.png')), 6)
 
   def test_binary_wrong_layout(self):
-    # In a process of its own: the exit status and what absl prints.
-    result = fixtures.run_binary('tools.make_toy_dataset',
-                                 '--output_dir=/tmp', '--layout=kitti')
+    result = fixtures.run_main('tools.make_toy_dataset',
+                               '--output_dir=/tmp', '--layout=kitti')
     self.assertNotEqual(result.returncode, 0)
     self.assertIn('--layout', result.stderr)
     self.assertNotIn('Traceback', result.stderr)

@@ -103,8 +103,8 @@ class CheckpointFlagTest(tf.test.TestCase):
 class PreemptionTest(tf.test.TestCase):
 
   def test_killed_run_resumes_to_the_weights_of_an_uninterrupted_one(self):
-    bindings = ['TRAIN_STEPS = 30', 'train.checkpoint_every_n_steps = 5',
-                'train.summary_every_n_steps = 15', 'train.seed = 3',
+    bindings = ['TRAIN_STEPS = 20', 'train.checkpoint_every_n_steps = 5',
+                'train.summary_every_n_steps = 10', 'train.seed = 3',
                 'train.deterministic_ops = True',
                 'train_dataset.deterministic = True', 'train_dataset.seed = 3']
     uninterrupted_dir = os.path.join(self.get_temp_dir(), 'uninterrupted')
@@ -123,7 +123,7 @@ class PreemptionTest(tf.test.TestCase):
     time.sleep(0.1)
     self.assertEqual(killed.kill(), -signal.SIGKILL)
     newest = tf.train.latest_checkpoint(killed_dir)
-    self.assertLess(int(newest.rsplit('-', 1)[1]), 30)
+    self.assertLess(int(newest.rsplit('-', 1)[1]), 20)
     result = fixtures.run_main('official.train',
                                *_train_flags(uninterrupted_dir, *bindings))
     self.assertEqual(result.returncode, 0, result.stderr)
@@ -135,8 +135,8 @@ class PreemptionTest(tf.test.TestCase):
     messages = [record.getMessage() for record in logs.records]
     self.assertTrue(any(message.startswith(f'Resumed from {newest} at step')
                         for message in messages), messages)
-    expected = _model_tensors(os.path.join(uninterrupted_dir, 'ckpt-30'))
-    actual = _model_tensors(os.path.join(killed_dir, 'ckpt-30'))
+    expected = _model_tensors(os.path.join(uninterrupted_dir, 'ckpt-20'))
+    actual = _model_tensors(os.path.join(killed_dir, 'ckpt-20'))
     self.assertEqual(sorted(actual), sorted(expected))
     for key, value in expected.items():
       np.testing.assert_array_equal(actual[key], value, err_msg=key)
