@@ -13,7 +13,8 @@ folders removed at exit:
   (`two_cpu_strategy`), and a `StandInModel` for the evaluator;
 - a training directory as the trainer leaves it (`shared_run`), and the
   binaries run in this process (`run_main`) or in a fresh one
-  (`run_binary`, `start_binary`), with the one-line-error assertion.
+  (`run_binary`, `start_binary`), with the one-line-error assertion, and
+  the messages of an `assertLogs` capture (`log_messages`).
 """
 
 import atexit
@@ -452,6 +453,12 @@ def run_binary(module_name, *flag_args, env=None, timeout=300):
 def run_command(command, cwd=REPO_ROOT, env=None, timeout=300):
   """Any command, waited for: its `subprocess.CompletedProcess`."""
   return Process(command, env=env, cwd=cwd).wait(timeout)
+
+
+def log_messages(logs, prefix=''):
+  """The messages of an `assertLogs` capture that start with `prefix`."""
+  messages = [record.getMessage() for record in logs.records]
+  return [message for message in messages if message.startswith(prefix)]
 
 
 def error_lines(stderr):

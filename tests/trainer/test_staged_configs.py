@@ -140,8 +140,7 @@ class StagedConfigsTest(tf.test.TestCase, parameterized.TestCase):
       self.assertEqual(result.step, 2)
       self.assertTrue(tf.io.gfile.exists(os.path.join(model_dir,
                                                       'ckpt-2.index')))
-      initialised = [record.getMessage() for record in logs.records
-                     if record.getMessage().startswith('Initialised from')]
+      initialised = fixtures.log_messages(logs, 'Initialised from')
       if previous_dir:
         self.assertLen(initialised, 1)
         self.assertStartsWith(initialised[0], f'Initialised from '

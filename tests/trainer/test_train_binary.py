@@ -84,10 +84,9 @@ class CheckpointFlagTest(tf.test.TestCase):
           model_dir, 'TRAIN_STEPS = 1',
           flags=[f'--checkpoint={init_checkpoint}', '--mode=train_and_eval']))
     self.assertEqual(result.returncode, 0, result.stderr)
-    messages = [record.getMessage() for record in logs.records]
-    self.assertTrue(any(message.startswith(
-        f'Initialised from {init_checkpoint} (mode all)')
-                        for message in messages), messages)
+    messages = fixtures.log_messages(logs)
+    self.assertLen(fixtures.log_messages(
+        logs, f'Initialised from {init_checkpoint} (mode all)'), 1, messages)
     self.assertTrue(tf.io.gfile.exists(os.path.join(model_dir,
                                                     'ckpt-1.index')))
     with open(os.path.join(model_dir, 'eval', 'metrics-1.json')) as f:
@@ -132,9 +131,8 @@ class PreemptionTest(tf.test.TestCase):
       resumed = fixtures.run_main('official.train',
                                   *_train_flags(killed_dir, *bindings))
     self.assertEqual(resumed.returncode, 0, resumed.stderr)
-    messages = [record.getMessage() for record in logs.records]
-    self.assertTrue(any(message.startswith(f'Resumed from {newest} at step')
-                        for message in messages), messages)
+    self.assertLen(fixtures.log_messages(logs, f'Resumed from {newest} at step'),
+                   1, fixtures.log_messages(logs))
     expected = _model_tensors(os.path.join(uninterrupted_dir, 'ckpt-20'))
     actual = _model_tensors(os.path.join(killed_dir, 'ckpt-20'))
     self.assertEqual(sorted(actual), sorted(expected))
