@@ -18,6 +18,8 @@ import contextlib
 import keras
 import tensorflow as tf
 
+from official.model import recompute
+
 # The fused kernel's smallest epsilon in training: TensorFlow raises smaller
 # ones to it (so the original's 1e-5 trained as this); the synchronised path
 # does too. At inference the kernel takes epsilon as given.
@@ -90,8 +92,9 @@ class BatchNorm(keras.layers.BatchNormalization):
       outputs, mean, variance = self._fused_kernel(
           inputs, is_training=True,
           exponential_avg_factor=1.0 - self.momentum)
-    self.moving_mean.assign(mean)
-    self.moving_variance.assign(variance)
+    if not recompute.recomputing():
+      self.moving_mean.assign(mean)
+      self.moving_variance.assign(variance)
     return tf.cast(outputs, self.compute_dtype)
 
   def _fused_kernel(self, inputs, **mode):

@@ -4,6 +4,7 @@ import keras
 
 from official.model import conv_bn
 from official.model import output_stride as output_stride_lib
+from official.model import recompute
 
 # (scope, depth_list, skip_connection_type, num_units, stride,
 #  activation_inside_separable_conv) per block; reference §1.2.
@@ -59,7 +60,9 @@ class XceptionModule(keras.layers.Layer):
   """One Xception unit: three separable convs and a shortcut (reference §1.1).
 
   Returns `(output, separable_conv2_output)`; the latter is the decoder's
-  low-level tap (a BN output, before any ReLU).
+  low-level tap (a BN output, before any ReLU). With `recompute_in_backward`
+  the unit's activations in training are recomputed by its gradient instead
+  of kept (`recompute`).
   """
 
   def __init__(self,
@@ -70,6 +73,7 @@ class XceptionModule(keras.layers.Layer):
                unit_rate_list=(1, 1, 1),
                activation_inside=False,
                sync_batch_norm=False,
+               recompute_in_backward=False,
                **kwargs):
     super().__init__(**kwargs)
     if skip_connection_type not in ('conv', 'sum', 'none'):
@@ -82,6 +86,7 @@ class XceptionModule(keras.layers.Layer):
     self.unit_rate_list = tuple(unit_rate_list)
     self.activation_inside = activation_inside
     self.sync_batch_norm = sync_batch_norm
+    self.recompute_in_backward = recompute_in_backward
 
     # Separate attributes, not a list: tf.train.Checkpoint skips Keras lists.
     self.separable_conv1, self.separable_conv2, self.separable_conv3 = (
@@ -114,6 +119,12 @@ class XceptionModule(keras.layers.Layer):
     return self.separable_conv3.compute_output_shape(low_level), low_level
 
   def call(self, inputs, training=None):
+    if training and self.recompute_in_backward:
+      return recompute.recompute_in_backward(
+          lambda x: self._forward(x, training), inputs)
+    return self._forward(inputs, training)
+
+  def _forward(self, inputs, training):
     x = self.separable_conv1(inputs, training=training)
     low_level = self.separable_conv2(x, training=training)
     x = self.separable_conv3(low_level, training=training)
@@ -133,12 +144,13 @@ class XceptionModule(keras.layers.Layer):
         'unit_rate_list': self.unit_rate_list,
         'activation_inside': self.activation_inside,
         'sync_batch_norm': self.sync_batch_norm,
+        'recompute_in_backward': self.recompute_in_backward,
     })
     return config
 
 
 def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
-             sync_batch_norm=False, name=None):
+             sync_batch_norm=False, recompute_max_stride=8, name=None):
   """Builds the modified aligned Xception as a functional model.
 
   Args:
@@ -147,6 +159,11 @@ def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
     multi_grid: atrous multipliers of the three convs of `exit_flow/block2`
       ((1, 1, 1) in the paper).
     sync_batch_norm: synchronise batch statistics across replicas.
+    recompute_max_stride: units whose input is at most this stride (8: the
+      entry flow) recompute their activations in the backward pass instead
+      of keeping them; for Xception-65 SC at 513x513, batch 2, a quarter
+      less peak tensor memory for 4 % more step time (BENCHMARKS.md). None
+      for none.
     name: the model's name (DeepLab gives its checkpoint scope).
 
   Returns:
@@ -184,6 +201,7 @@ def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
                      name='entry_flow.conv1_2', **_BN)(x)
   taps = {scope: stride for stride, scope in LOW_LEVEL_BLOCKS[depth].items()}
   outputs = {}
+  input_stride = 2
   for scope, depth_list, skip, num_units, _, activation_inside in blocks:
     for unit in range(1, num_units + 1):
       stride, rate = next(schedule)
@@ -193,7 +211,10 @@ def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
           (1, 1, 1),
           activation_inside=activation_inside,
           sync_batch_norm=sync_batch_norm,
+          recompute_in_backward=(recompute_max_stride is not None and
+                                 input_stride <= recompute_max_stride),
           name=_scope_name(f'{scope}/unit_{unit}/xception_module'))(x)
+      input_stride *= stride
     if scope in taps:
       outputs[f'low_level_{taps[scope]}'] = low_level
   outputs['features'] = x
