@@ -21,8 +21,8 @@ class Backbone(typing.NamedTuple):
   `build(output_stride=, sync_batch_norm=, name=, **options)` returns a
   `keras.Model` from float32 images in [0, 255] to {'features',
   'low_level_4', 'low_level_8', 'low_level_16'}; `options` are the arguments
-  of that backbone alone (`multi_grid`, `depth_multiplier`), with its
-  defaults.
+  of that backbone alone (`multi_grid`, `depth_multiplier`,
+  `recompute_max_stride`), with its defaults.
   """
   build: typing.Callable[..., keras.Model]
   scope: str  # Its variables' scope in the original's checkpoints.
@@ -73,6 +73,10 @@ class DeepLab(keras.Model):
     multi_grid: atrous multipliers inside the last block (Xception, ResNet);
       None for the backbone's own ((1, 1, 1) Xception, (1, 2, 4) ResNet).
     depth_multiplier: MobileNetV2 width; None for its own (1.0).
+    recompute_max_stride: Xception units whose input is at most this stride
+      recompute their activations in the backward pass instead of keeping
+      them (less memory in training, a little more time); None for its own
+      (8, the entry flow), 0 for none.
     aspp_filters: channels of every ASPP branch and of its projection.
     use_image_pooling: add the image-level branch to ASPP.
     aspp_separable: depthwise-separable ASPP branches ("SC" in the paper).
@@ -101,6 +105,7 @@ class DeepLab(keras.Model):
                atrous_rates=(6, 12, 18),
                multi_grid=None,
                depth_multiplier=None,
+               recompute_max_stride=None,
                aspp_filters=256,
                use_image_pooling=True,
                aspp_separable=True,
@@ -134,7 +139,8 @@ class DeepLab(keras.Model):
 
     # Backbone options left None take the backbone's own defaults.
     options = {name: self._arguments[name]
-               for name in ('multi_grid', 'depth_multiplier')
+               for name in ('multi_grid', 'depth_multiplier',
+                            'recompute_max_stride')
                if self._arguments[name] is not None}
     self.backbone = _build_backbone(backbone, output_stride, sync_batch_norm,
                                     **options)

@@ -162,8 +162,8 @@ def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
     recompute_max_stride: units whose input is at most this stride (8: the
       entry flow) recompute their activations in the backward pass instead
       of keeping them; for Xception-65 SC at 513x513, batch 2, a quarter
-      less peak tensor memory for 4 % more step time (BENCHMARKS.md). None
-      for none.
+      less peak tensor memory for 4 % more step time (BENCHMARKS.md); 0 for
+      none.
     name: the model's name (DeepLab gives its checkpoint scope).
 
   Returns:
@@ -211,8 +211,7 @@ def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
           (1, 1, 1),
           activation_inside=activation_inside,
           sync_batch_norm=sync_batch_norm,
-          recompute_in_backward=(recompute_max_stride is not None and
-                                 input_stride <= recompute_max_stride),
+          recompute_in_backward=input_stride <= recompute_max_stride,
           name=_scope_name(f'{scope}/unit_{unit}/xception_module'))(x)
       input_stride *= stride
     if scope in taps:

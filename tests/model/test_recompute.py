@@ -5,6 +5,7 @@ import keras
 import numpy as np
 import tensorflow as tf
 
+from official.model import deeplab
 from official.model import recompute
 from official.model import xception
 from tests import fixtures
@@ -178,8 +179,19 @@ class XceptionRecomputeTest(tf.test.TestCase):
         recomputing_units(xception.xception(41, 16, recompute_max_stride=4)),
         ['entry_flow.block1', 'entry_flow.block2'])
     self.assertEqual(
-        recomputing_units(xception.xception(41, 16,
-                                            recompute_max_stride=None)), [])
+        recomputing_units(xception.xception(41, 16, recompute_max_stride=0)),
+        [])
+
+  def test_deeplab_passes_the_stride_to_xception_alone(self):
+    model = deeplab.DeepLab(21, backbone='xception_41',
+                            recompute_max_stride=0)
+    self.assertFalse(any(
+        layer.recompute_in_backward for layer in model._flatten_layers()  # pylint: disable=protected-access
+        if isinstance(layer, xception.XceptionModule)))
+    self.assertEqual(model.get_config()['recompute_max_stride'], 0)
+    with self.assertRaisesRegex(ValueError,
+                                "'mobilenet_v2' takes no recompute_max_stride"):
+      deeplab.DeepLab(21, backbone='mobilenet_v2', recompute_max_stride=8)
 
   def test_config_round_trip(self):
     module = _module(True)
