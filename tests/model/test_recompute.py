@@ -75,6 +75,30 @@ class RecomputeInBackwardTest(tf.test.TestCase, parameterized.TestCase):
       self.assertAllClose(again, statistic, rtol=1e-6, atol=1e-7)
       self.assertGreater(np.abs(statistic - initial).max(), 1e-5)
 
+  @parameterized.parameters(('float32', True), ('mixed_bfloat16', False))
+  def test_same_gradients_under_xla_and_mixed_precision(self, policy,
+                                                       jit_compile):
+    previous = keras.mixed_precision.global_policy()
+    keras.mixed_precision.set_global_policy(policy)
+    try:
+      plain, recomputing = _pair()
+    finally:
+      keras.mixed_precision.set_global_policy(previous)
+    images = tf.random.stateless_normal(_INPUT_SHAPE, [7, 8])
+
+    def gradients(module):
+      @tf.function(jit_compile=jit_compile)
+      def step(images):
+        with tf.GradientTape() as tape:
+          outputs, _ = module(images, training=True)
+          loss = tf.reduce_sum(tf.square(tf.cast(outputs, tf.float32)))
+        return tape.gradient(loss, module.trainable_variables)
+      return step(images)
+
+    for gradient, again in zip(gradients(plain), gradients(recomputing)):
+      self.assertLess(np.linalg.norm(np.subtract(again, gradient)),
+                      1e-6 * np.linalg.norm(gradient))
+
   def test_same_gradients_with_batch_norm_synchronised_across_replicas(self):
     strategy = fixtures.two_cpu_strategy(self)
     with strategy.scope():
