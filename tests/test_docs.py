@@ -18,7 +18,7 @@ from official import cli
 
 # Modules whose docstring examples need no model or dataset.
 _DOCTESTED = ('official.ops.setting_checks', 'official.tensorflow_startup',
-              'official.evaluator.protocol')
+              'official.evaluator.protocol', 'official.model.recompute')
 # Flags every binary has: cli's and absl's.
 _COMMON_FLAGS = {'gin_file', 'gin_bindings', 'helpfull', 'help', 'verbosity'}
 _DEFINE = re.compile(r"DEFINE_\w+\(\s*'(\w+)'")
