@@ -5,6 +5,7 @@ import keras
 from official.model import conv_bn
 from official.model import output_stride as output_stride_lib
 from official.model import recompute
+from official.ops import setting_checks
 
 # (scope, depth_list, skip_connection_type, num_units, stride,
 #  activation_inside_separable_conv) per block; reference §1.2.
@@ -180,6 +181,8 @@ def xception(depth=65, output_stride=16, multi_grid=(1, 1, 1),
                      f'got {depth}.')
   if output_stride % 2:
     raise ValueError(f'output_stride must be even, got {output_stride}.')
+  recompute_max_stride = setting_checks.non_negative_int(
+      recompute_max_stride, 'recompute_max_stride')
   multi_grid = tuple(multi_grid)
   blocks = BLOCKS[depth]
   unit_strides = [stride for _, _, _, num_units, stride, _ in blocks

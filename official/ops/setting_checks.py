@@ -42,6 +42,14 @@ def positive_int(value, parameter):
   return int(value)
 
 
+def non_negative_int(value, parameter):
+  """`value` if it is an integer >= 0, else a `SettingError`."""
+  if not _is_int(value) or value < 0:
+    raise SettingError(parameter,
+                       f'must be a non-negative integer, got {value!r}.')
+  return int(value)
+
+
 def size(value, parameter):
   """(height, width) of a [height, width] setting of positive ints."""
   try:

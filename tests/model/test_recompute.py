@@ -206,6 +206,13 @@ class XceptionRecomputeTest(tf.test.TestCase):
         recomputing_units(xception.xception(41, 16, recompute_max_stride=0)),
         [])
 
+  def test_bad_stride_raises(self):
+    for value in ('abc', -1, 4.0, True):
+      with self.assertRaisesRegex(
+          ValueError, 'recompute_max_stride must be a non-negative integer, '
+          f'got {value!r}.'):
+        xception.xception(41, 16, recompute_max_stride=value)
+
   def test_deeplab_passes_the_stride_to_xception_alone(self):
     model = deeplab.DeepLab(21, backbone='xception_41',
                             recompute_max_stride=0)
