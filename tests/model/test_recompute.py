@@ -55,6 +55,14 @@ def _train_step(module, images, use_low_level):
 
 class RecomputeInBackwardTest(tf.test.TestCase, parameterized.TestCase):
 
+  def _assert_moved_once(self, plain, recomputing, before):
+    """The moving averages moved, as the plain module's: a second update in
+    the rerun would move them further."""
+    for statistic, again, initial in zip(_statistics(plain),
+                                         _statistics(recomputing), before):
+      self.assertAllClose(again, statistic, rtol=1e-6, atol=1e-7)
+      self.assertGreater(np.abs(statistic - initial).max(), 1e-5)
+
   @parameterized.parameters(True, False)
   def test_same_outputs_gradients_and_statistics(self, use_low_level):
     plain, recomputing = _pair()
@@ -68,12 +76,7 @@ class RecomputeInBackwardTest(tf.test.TestCase, parameterized.TestCase):
     for gradient, gradient_again in zip(gradients, gradients_again):
       self.assertIsNotNone(gradient_again)
       self.assertAllClose(gradient_again, gradient, rtol=1e-5, atol=1e-5)
-    # The moving averages moved once: a second update in the rerun would
-    # move them further than the plain module's.
-    for statistic, again, initial in zip(_statistics(plain),
-                                         _statistics(recomputing), before):
-      self.assertAllClose(again, statistic, rtol=1e-6, atol=1e-7)
-      self.assertGreater(np.abs(statistic - initial).max(), 1e-5)
+    self._assert_moved_once(plain, recomputing, before)
 
   @parameterized.parameters(('float32', True), ('mixed_bfloat16', False))
   def test_same_gradients_under_xla_and_mixed_precision(self, policy,
@@ -126,10 +129,7 @@ class RecomputeInBackwardTest(tf.test.TestCase, parameterized.TestCase):
       # The replicas' sums meet in another order: relative to the norm.
       self.assertLess(np.linalg.norm(np.subtract(again, gradient)),
                       1e-5 * np.linalg.norm(gradient))
-    for statistic, again, initial in zip(_statistics(plain),
-                                         _statistics(recomputing), before):
-      self.assertAllClose(again, statistic, rtol=1e-6, atol=1e-7)
-      self.assertGreater(np.abs(statistic - initial).max(), 1e-5)
+    self._assert_moved_once(plain, recomputing, before)
 
   def test_keeps_only_inputs_and_outputs(self):
     # Eight units of 32 channels at 65x65, batch 2: each keeps 12 maps of
